@@ -1,0 +1,96 @@
+import pytest
+from rest_framework.test import APIClient
+
+
+def assert_envelope(response, status: int, code: str):
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
+    assert isinstance(body["error"]["details"], dict)
+    return body["error"]
+
+
+@pytest.mark.django_db
+def test_validation_error_is_400_with_field_details(api_client):
+    response = api_client.post("/api/auth/token", {"email": "someone@example.com"}, format="json")
+
+    error = assert_envelope(response, 400, "validation_error")
+    assert "password" in error["details"]["fields"]
+
+
+@pytest.mark.django_db
+def test_malformed_json_is_400_parse_error(api_client):
+    response = api_client.post("/api/auth/token", "{not json", content_type="application/json")
+
+    assert_envelope(response, 400, "parse_error")
+
+
+@pytest.mark.django_db
+def test_missing_credentials_is_401(api_client):
+    response = api_client.get("/api/me")
+
+    assert_envelope(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.django_db
+def test_forged_token_is_401_token_not_valid(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.jwt")
+
+    response = api_client.get("/api/me")
+
+    assert_envelope(response, 401, "token_not_valid")
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_is_404_json_not_html(api_client):
+    response = api_client.get("/api/no-such-endpoint")
+
+    assert_envelope(response, 404, "not_found")
+
+
+def test_unknown_path_outside_the_api_keeps_the_html_page(client):
+    response = client.get("/no-such-page")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_wrong_method_is_405(learner_client):
+    response = learner_client.delete("/api/me")
+
+    assert_envelope(response, 405, "method_not_allowed")
+
+
+@pytest.mark.urls("etrainer.tests.crash_urls")
+def test_unhandled_error_in_an_api_view_is_500_without_traceback(api_client):
+    response = api_client.get("/api/test/crash")
+
+    error = assert_envelope(response, 500, "server_error")
+    assert "hunter2" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert error["message"] == "Internal server error."
+
+
+@pytest.mark.urls("etrainer.tests.crash_urls")
+def test_unhandled_error_in_a_plain_django_view_under_api_is_500_json():
+    client = APIClient(raise_request_exception=False)
+
+    response = client.get("/api/test/django-crash")
+
+    assert_envelope(response, 500, "server_error")
+    assert "hunter2" not in response.content.decode()
+
+
+def test_every_response_carries_a_request_id(client):
+    response = client.get("/api/no-such-endpoint", HTTP_X_REQUEST_ID="proxy-id-12345678")
+
+    assert response["X-Request-ID"] == "proxy-id-12345678"
+    assert (
+        len(client.get("/api/no-such-endpoint", HTTP_X_REQUEST_ID="bad id!")["X-Request-ID"]) == 32
+    )
