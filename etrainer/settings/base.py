@@ -235,4 +235,16 @@ DEMO_STAFF_PASSWORD = env("DEMO_STAFF_PASSWORD", default="")
 DEMO_LEARNER_EMAIL = env("DEMO_LEARNER_EMAIL", default="learner@etrainer.local")
 DEMO_LEARNER_PASSWORD = env("DEMO_LEARNER_PASSWORD", default="")
 
-# --- App sections (each app's settings below) -------------------------------------------------
+# --- App sections: each app's settings in its own block (INSTALLED_APPS += [...] there) ------
+
+# --- subscriptions ---
+
+# --- learning / notifications ---
+
+# --- media ---
+
+# --- jobs ---
+
+# --- monitoring ---
+
+# --- deployment ---
