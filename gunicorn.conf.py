@@ -1,0 +1,41 @@
+"""gunicorn settings, all overridable from the environment (GUNICORN_*).
+
+Sync workers, one per core: on this project's 2-core reference machine sync workers were best or
+tied on every realistic endpoint with the lowest p99 (../shared/PERFORMANCE.md).
+"""
+
+import multiprocessing
+import os
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = _env_int("GUNICORN_WORKERS", multiprocessing.cpu_count())
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = _env_int("GUNICORN_THREADS", 1)
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 10000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 1000)
+backlog = _env_int("GUNICORN_BACKLOG", 2048)
+# gunicorn 27 opens a control socket under $HOME/.gunicorn by default; containers and tests don't.
+control_socket_disable = True
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# request id (ours, echoed in the response header) and duration in microseconds
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus rid=%({x-request-id}o)s ua="%(a)s"'
+
+
+def child_exit(server, worker):
+    """Let prometheus_client drop a dead worker's live gauges (multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
