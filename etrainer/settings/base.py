@@ -248,3 +248,5 @@ DEMO_LEARNER_PASSWORD = env("DEMO_LEARNER_PASSWORD", default="")
 # --- monitoring ---
 
 # --- deployment ---
+
+# --- security / rate limits ---
