@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -14,7 +15,15 @@ from etrainer.api.errors import ApplicationError, ErrorCode, error_body
 
 logger = logging.getLogger("etrainer.api")
 
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
 _CODE_BY_EXCEPTION = [
+    (PayloadTooLarge, ErrorCode.PAYLOAD_TOO_LARGE),
     (InvalidToken, ErrorCode.TOKEN_NOT_VALID),
     (exceptions.ValidationError, ErrorCode.VALIDATION_ERROR),
     (exceptions.ParseError, ErrorCode.PARSE_ERROR),
@@ -57,6 +66,11 @@ def _as_api_exception(exc) -> exceptions.APIException | None:
         return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        # Too many fields/files, a malformed multipart body: the client's fault, not a 500.
+        return exceptions.ParseError(str(exc) or "Malformed request.")
     return None
 
 

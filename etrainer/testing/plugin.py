@@ -28,6 +28,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
     except FileNotFoundError:
         pytest.exit(INSTALL_HINT, returncode=4)
     os.environ["REDIS_URL"] = _server.url
+    # Importing this plugin imported the etrainer package, whose celery module defaults
+    # DJANGO_SETTINGS_MODULE to the local settings; tests always use the test settings
+    # (pytest's --ds still wins).
+    os.environ["DJANGO_SETTINGS_MODULE"] = "etrainer.settings.test"
     return (yield)
 
 

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 
@@ -12,6 +13,13 @@ class CrashingApi(APIView):
         raise RuntimeError("secret internals: db password is hunter2")
 
 
+class EchoApi(APIView):
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        return Response({"keys": sorted(request.data)})
+
+
 def crashing_django_view(request):
     raise RuntimeError("secret internals: db password is hunter2")
 
@@ -19,6 +27,7 @@ def crashing_django_view(request):
 urlpatterns = [
     path("api/test/crash", CrashingApi.as_view()),
     path("api/test/django-crash", crashing_django_view),
+    path("api/test/echo", EchoApi.as_view()),
     path("", include("etrainer.urls")),
 ]
 handler404 = "etrainer.api.views.page_not_found"

@@ -94,3 +94,21 @@ def test_every_response_carries_a_request_id(client):
     assert (
         len(client.get("/api/no-such-endpoint", HTTP_X_REQUEST_ID="bad id!")["X-Request-ID"]) == 32
     )
+
+
+@pytest.mark.urls("etrainer.tests.crash_urls")
+def test_too_many_form_fields_is_400_not_500(api_client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+
+    response = api_client.post("/api/test/echo", {f"f{i}": "x" for i in range(10)})
+
+    assert_envelope(response, 400, "parse_error")
+
+
+@pytest.mark.urls("etrainer.tests.crash_urls")
+def test_oversized_form_body_is_413(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = api_client.post("/api/test/echo", {"field": "x" * 1000})
+
+    assert_envelope(response, 413, "payload_too_large")
