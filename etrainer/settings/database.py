@@ -92,7 +92,7 @@ def _mongodb_config(url: str, mongo_name: str, pool: MongoPoolOptions) -> Databa
         # The connection string goes in HOST; parse_uri() is deprecated by the backend.
         "HOST": url,
         "NAME": name,
-        "OPTIONS": pool.as_client_options(),
+        "OPTIONS": {**pool.as_client_options(), "event_listeners": _mongo_event_listeners()},
     }
     return DatabaseConfig(
         databases={"default": default},
@@ -100,6 +100,13 @@ def _mongodb_config(url: str, mongo_name: str, pool: MongoPoolOptions) -> Databa
         is_mongodb=True,
         migration_modules=mongo_migration_modules(),
     )
+
+
+def _mongo_event_listeners() -> list:
+    """pymongo pool and command listeners feeding /metrics (imported only for MongoDB)."""
+    from monitoring.mongo_metrics import mongo_event_listeners
+
+    return mongo_event_listeners()
 
 
 def mongo_migration_modules() -> dict:

@@ -52,7 +52,8 @@ def test_mongodb_url_selects_django_mongodb_backend(url, expected_name):
     assert default["ENGINE"] == "django_mongodb_backend"
     assert default["HOST"] == url
     assert default["NAME"] == expected_name
-    assert default["OPTIONS"] == {
+    options = {k: v for k, v in default["OPTIONS"].items() if k != "event_listeners"}
+    assert options == {
         "maxPoolSize": 30,
         "minPoolSize": 2,
         "serverSelectionTimeoutMS": 5000,
@@ -93,3 +94,20 @@ def test_mongodb_swaps_contrib_apps_for_object_id_app_configs():
 
     assert MongoAdminConfig.default_auto_field == MONGODB_AUTO_FIELD
     assert MongoCeleryBeatConfig.default_auto_field == MONGODB_AUTO_FIELD
+
+
+def test_mongodb_options_register_the_pool_and_command_metrics_listeners():
+    from pymongo.monitoring import CommandListener, ConnectionPoolListener
+
+    listeners = database_config("mongodb://h/etrainer").databases["default"]["OPTIONS"][
+        "event_listeners"
+    ]
+
+    assert any(isinstance(listener, ConnectionPoolListener) for listener in listeners)
+    assert any(isinstance(listener, CommandListener) for listener in listeners)
+
+
+def test_sql_engines_have_no_mongodb_listeners():
+    config = database_config("postgres://app:secret@db.internal:5432/etrainer")
+
+    assert "event_listeners" not in config.databases["default"].get("OPTIONS", {})
