@@ -1,0 +1,112 @@
+"""The jobs of DESIGN.md §8: name → Celery task name and crontab.
+
+Task names are Celery's defaults (module path + function name), so the registry, the beat schedule
+and the API can refer to a job before its app's tasks.py exists.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Crontab:
+    minute: str = "0"
+    hour: str = "*"
+    day_of_week: str = "*"
+    day_of_month: str = "*"
+    month_of_year: str = "*"
+
+    def as_fields(self) -> dict[str, str]:
+        return {
+            "minute": self.minute,
+            "hour": self.hour,
+            "day_of_week": self.day_of_week,
+            "day_of_month": self.day_of_month,
+            "month_of_year": self.month_of_year,
+        }
+
+    def __str__(self) -> str:
+        return " ".join(
+            (self.minute, self.hour, self.day_of_month, self.month_of_year, self.day_of_week)
+        )
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    task: str
+    description: str
+    crontab: Crontab | None = None
+    in_words: str = "on demand"
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in [
+        JobSpec(
+            name="expire_subscriptions",
+            task="subscriptions.tasks.expire_subscriptions_task",
+            description="Mark due subscriptions expired, invalidate their caches, notify.",
+            crontab=Crontab(minute="0"),
+            in_words="every hour, on the hour",
+        ),
+        JobSpec(
+            name="reset_ai_tokens",
+            task="subscriptions.tasks.reset_ai_tokens_task",
+            description="Start a new AI-token period for every account, in bulk.",
+            crontab=Crontab(minute="0", hour="0", day_of_month="1"),
+            in_words="monthly, on the 1st at 00:00",
+        ),
+        JobSpec(
+            name="send_daily_notifications",
+            task="notifications.tasks.send_daily_notifications_task",
+            description="Daily reminders, at most one per user per day.",
+            crontab=Crontab(minute="0", hour="9"),
+            in_words="every day at 09:00",
+        ),
+        JobSpec(
+            name="cleanup_exam_histories",
+            task="learning.tasks.cleanup_exam_histories_task",
+            description="Delete exam histories older than the retention period.",
+            crontab=Crontab(minute="0", hour="2", day_of_week="0"),
+            in_words="every Sunday at 02:00",
+        ),
+        JobSpec(
+            name="generate_weekly_reports",
+            task="notifications.tasks.generate_weekly_reports_task",
+            description="Weekly report notification per user.",
+            crontab=Crontab(minute="0", hour="8", day_of_week="1"),
+            in_words="every Monday at 08:00",
+        ),
+        JobSpec(
+            name="update_streaks",
+            task="learning.tasks.update_streaks_task",
+            description="Break the streaks of users inactive yesterday.",
+            crontab=Crontab(minute="0", hour="0"),
+            in_words="every day at 00:00",
+        ),
+        JobSpec(
+            name="backup_critical_data",
+            task="jobs.tasks.backup_critical_data_task",
+            description="Gzip JSON-lines export of critical tables + manifest; keeps the newest N.",
+            crontab=Crontab(minute="0", hour="3"),
+            in_words="every day at 03:00",
+        ),
+        JobSpec(
+            name="send_email_notification",
+            task="notifications.tasks.send_email_notification_task",
+            description="Queued delivery of one email notification, with retries.",
+        ),
+    ]
+}
+
+
+def job_spec(name: str) -> JobSpec | None:
+    return JOBS.get(name)
+
+
+def job_for_task(task_name: str) -> JobSpec | None:
+    return next((spec for spec in JOBS.values() if spec.task == task_name), None)
+
+
+def scheduled_jobs() -> list[JobSpec]:
+    return [spec for spec in JOBS.values() if spec.crontab is not None]

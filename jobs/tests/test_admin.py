@@ -1,0 +1,70 @@
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
+
+from jobs.models import JobRun, JobStatus
+from jobs.tests.factories import JobRunFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def test_job_run_list_filters_by_job_and_status_and_shows_durations(admin_client):
+    JobRunFactory(job="update_streaks", duration_ms=1500)
+    JobRunFactory(job="backup_critical_data", status=JobStatus.FAILED)
+
+    url = reverse("admin:jobs_jobrun_changelist")
+    everything = admin_client.get(url)
+    filtered = admin_client.get(url, {"job": "update_streaks", "status": "succeeded"})
+
+    assert everything.status_code == 200
+    assert "1.5 s" in everything.content.decode()
+    assert list(filtered.context["cl"].queryset.values_list("job", flat=True)) == ["update_streaks"]
+    assert reverse("admin:jobs_dashboard") in everything.content.decode()
+
+
+def test_dashboard_shows_every_job(admin_client):
+    call_command("setup_schedules", stdout=io.StringIO())
+    JobRunFactory(job="update_streaks", duration_ms=250)
+
+    response = admin_client.get(reverse("admin:jobs_dashboard"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "every Monday at 08:00" in page
+    assert "send_email_notification" in page
+    assert "250 ms" in page
+    assert "100 %" in page
+
+
+def test_dashboard_is_for_staff_only(client, learner):
+    client.force_login(learner)
+
+    response = client.get(reverse("admin:jobs_dashboard"))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_run_now_action_queues_the_job_as_a_manual_run(admin_client, backup_dir):
+    call_command("setup_schedules", stdout=io.StringIO())
+    entry = PeriodicTask.objects.get(name="backup_critical_data")
+
+    response = admin_client.post(
+        reverse("admin:django_celery_beat_periodictask_changelist"),
+        {"action": "run_now", "_selected_action": [entry.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    run = JobRun.objects.get()
+    assert (run.job, run.trigger, run.status) == ("backup_critical_data", "manual", "succeeded")
+    assert f"queued as task {run.task_id}" in response.content.decode()

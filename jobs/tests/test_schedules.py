@@ -1,0 +1,92 @@
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from jobs.registry import JOBS, scheduled_jobs
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {  # DESIGN.md §8: minute hour day-of-month month day-of-week
+    "expire_subscriptions": ("subscriptions.tasks.expire_subscriptions_task", "0 * * * *"),
+    "reset_ai_tokens": ("subscriptions.tasks.reset_ai_tokens_task", "0 0 1 * *"),
+    "send_daily_notifications": ("notifications.tasks.send_daily_notifications_task", "0 9 * * *"),
+    "cleanup_exam_histories": ("learning.tasks.cleanup_exam_histories_task", "0 2 * * 0"),
+    "generate_weekly_reports": ("notifications.tasks.generate_weekly_reports_task", "0 8 * * 1"),
+    "update_streaks": ("learning.tasks.update_streaks_task", "0 0 * * *"),
+    "backup_critical_data": ("jobs.tasks.backup_critical_data_task", "0 3 * * *"),
+}
+
+
+def _setup(*args) -> str:
+    out = io.StringIO()
+    call_command("setup_schedules", *args, stdout=out)
+    return out.getvalue()
+
+
+def _crontab(entry: PeriodicTask) -> str:
+    c = entry.crontab
+    return f"{c.minute} {c.hour} {c.day_of_month} {c.month_of_year} {c.day_of_week}"
+
+
+def test_the_registry_names_every_job_and_its_task():
+    assert JOBS["send_email_notification"].task == (
+        "notifications.tasks.send_email_notification_task"
+    )
+    assert JOBS["send_email_notification"].crontab is None
+    assert {spec.name: (spec.task, str(spec.crontab)) for spec in scheduled_jobs()} == EXPECTED
+
+
+def test_setup_schedules_creates_the_beat_schedule():
+    output = _setup()
+
+    entries = {e.name: e for e in PeriodicTask.objects.select_related("crontab")}
+    assert {name: (e.task, _crontab(e)) for name, e in entries.items()} == EXPECTED
+    assert all(json.loads(e.kwargs) == {"trigger": "beat"} for e in entries.values())
+    assert all(e.enabled and e.crontab.timezone.key == "UTC" for e in entries.values())
+    assert "every Sunday at 02:00" in entries["cleanup_exam_histories"].description
+    assert output.count(": created") == len(EXPECTED)
+
+
+def test_setup_schedules_is_idempotent():
+    _setup()
+    counts = (PeriodicTask.objects.count(), CrontabSchedule.objects.count())
+
+    output = _setup()
+
+    assert (PeriodicTask.objects.count(), CrontabSchedule.objects.count()) == counts
+    assert output.count(": unchanged") == len(EXPECTED)
+
+
+def test_an_operators_schedule_and_switch_are_kept_but_the_task_name_is_corrected():
+    # given: an operator moved the backup to 04:30 and disabled it; someone renamed its task
+    _setup()
+    entry = PeriodicTask.objects.get(name="backup_critical_data")
+    entry.crontab = CrontabSchedule.objects.create(minute="30", hour="4", timezone="UTC")
+    entry.enabled = False
+    entry.task = "jobs.tasks.old_name"
+    entry.save()
+
+    # when
+    output = _setup()
+
+    # then
+    entry.refresh_from_db()
+    assert (_crontab(entry), entry.enabled) == ("30 4 * * *", False)
+    assert entry.task == "jobs.tasks.backup_critical_data_task"
+    assert "backup_critical_data: kept-operator-schedule: 30 4 * * * (code: 0 3 * * *" in output
+
+
+def test_reset_restores_the_codes_schedule():
+    _setup()
+    entry = PeriodicTask.objects.get(name="update_streaks")
+    entry.crontab = CrontabSchedule.objects.create(minute="5", hour="1", timezone="UTC")
+    entry.enabled = False
+    entry.save()
+
+    _setup("--reset")
+
+    entry.refresh_from_db()
+    assert (_crontab(entry), entry.enabled) == ("0 0 * * *", True)
