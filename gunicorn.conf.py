@@ -2,10 +2,17 @@
 
 Sync workers, one per core: on this project's 2-core reference machine sync workers were best or
 tied on every realistic endpoint with the lowest p99 (../shared/PERFORMANCE.md).
+
+Prometheus multiprocess mode: every worker writes its figures to files in PROMETHEUS_MULTIPROC_DIR
+and /metrics sums them, so it reads the same whichever worker answers. The master empties the
+directory when it starts (stale files from a previous run would be added in) and marks each dead
+worker so its live gauges disappear. Without the variable a private temporary directory is used.
 """
 
 import multiprocessing
 import os
+import tempfile
+from pathlib import Path
 
 
 def _env_int(name: str, default: int) -> int:
@@ -33,9 +40,22 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus rid=%({x-request-id}o)s ua="%(a)s"'
 
 
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="etrainer-prometheus-")
+
+
+def on_starting(server):
+    """Empty the multiprocess directory before any worker writes to it."""
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    # Only prometheus_client's own files, in case the variable points at a shared directory.
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    server.log.info("Prometheus multiprocess directory: %s", directory)
+
+
 def child_exit(server, worker):
     """Let prometheus_client drop a dead worker's live gauges (multiprocess mode)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)

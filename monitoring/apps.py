@@ -3,3 +3,16 @@ from django.apps import AppConfig
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
+
+    def ready(self):
+        """Slow-query logging on every new SQL connection; django-health-check's per-probe
+        tracebacks silenced (a failed probe is reported by /health, and Redis outages are
+        already logged once by the breaker), its unexpected errors still logged."""
+        import logging
+
+        from django.db.backends.signals import connection_created
+
+        from monitoring.middleware import install_slow_query_logger
+
+        connection_created.connect(install_slow_query_logger, dispatch_uid="slow-query-logger")
+        logging.getLogger("health_check").setLevel(logging.ERROR)

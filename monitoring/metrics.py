@@ -1,10 +1,16 @@
 """Our own Prometheus figures. Other apps record through these functions and nothing else.
 
 prometheus_client writes to per-process files when PROMETHEUS_MULTIPROC_DIR is set (gunicorn), so
-every worker's counts add up in /metrics.
+every worker's counts add up in /metrics. Per-process gauges use the ``liveall`` mode: one series
+per live worker (``pid`` label), dropped by gunicorn's child-exit hook when the worker dies.
 """
 
-from prometheus_client import Counter, Histogram
+import itertools
+import os
+import time
+
+import psutil
+from prometheus_client import Counter, Gauge, Histogram
 
 CACHE_REQUESTS = Counter(
     "etrainer_cache_requests_total",
@@ -18,13 +24,31 @@ ACCESS_CHECK_SECONDS = Histogram(
 )
 AI_TOKENS_SPENT = Counter("etrainer_ai_tokens_spent_total", "AI tokens consumed.")
 UPLOAD_BYTES = Counter("etrainer_upload_bytes_total", "Bytes uploaded, by category.", ["category"])
-JOB_RUNS = Counter("etrainer_job_runs_total", "Job runs by job and final status.", ["job", "status"])
+JOB_RUNS = Counter(
+    "etrainer_job_runs_total", "Job runs by job and final status.", ["job", "status"]
+)
 JOB_SECONDS = Histogram(
     "etrainer_job_duration_seconds",
     "Job run duration.",
     ["job"],
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
 )
+
+PROCESS_MEMORY = Gauge(
+    "etrainer_process_resident_memory_bytes",
+    "Resident memory of each serving process.",
+    multiprocess_mode="liveall",
+)
+PROCESS_REQUESTS = Gauge(
+    "etrainer_process_requests_served",
+    "Requests served by each process since it started.",
+    multiprocess_mode="liveall",
+)
+MEMORY_REFRESH_SECONDS = 5.0
+
+_served = itertools.count(1)
+_memory_sampled_at = -MEMORY_REFRESH_SECONDS
+_process: psutil.Process | None = None
 
 
 def record_cache_lookup(family: str, *, hits: int, misses: int) -> None:
@@ -49,3 +73,31 @@ def record_upload(category: str, size: int) -> None:
 def record_job_run(job: str, status: str, seconds: float) -> None:
     JOB_RUNS.labels(job=job, status=status).inc()
     JOB_SECONDS.labels(job=job).observe(seconds)
+
+
+def record_request_served() -> None:
+    """Per-process figures for the cluster view; memory is sampled at most every few seconds."""
+    PROCESS_REQUESTS.set(next(_served))
+    if time.monotonic() - _memory_sampled_at >= MEMORY_REFRESH_SECONDS:
+        sample_process_memory()
+
+
+def sample_process_memory() -> int:
+    global _memory_sampled_at, _process
+    if _process is None or _process.pid != os.getpid():
+        _process = psutil.Process()
+    rss = _process.memory_info().rss
+    PROCESS_MEMORY.set(rss)
+    _memory_sampled_at = time.monotonic()
+    return rss
+
+
+RATELIMIT_EVENTS = Counter(
+    "etrainer_ratelimit_events_total",
+    "Rate-limit decisions other than a plain pass: limited, failed_open, failed_closed.",
+    ["group", "outcome"],
+)
+
+
+def record_ratelimit_event(group: str, outcome: str) -> None:
+    RATELIMIT_EVENTS.labels(group=group, outcome=outcome).inc()
