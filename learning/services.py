@@ -1,0 +1,168 @@
+"""Writes of the learning app: exam histories and streaks."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from etrainer.api.errors import ApplicationError, ErrorCode
+from learning.models import ExamHistory, Streak
+from learning.timezones import local_date
+from notifications.models import NotificationChannel, NotificationKind
+from notifications.services import notify
+
+logger = logging.getLogger(__name__)
+
+# Each failed swap means another request just changed the streak; a handful always suffices.
+STREAK_UPDATE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class StreakUpdate:
+    streak: Streak
+    advanced: bool
+
+
+def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
+    return ApplicationError(
+        ErrorCode.VALIDATION_ERROR, "The request is invalid.", details={"fields": fields}
+    )
+
+
+def exam_history_record(
+    *,
+    user,
+    exam_code: str,
+    score: int,
+    max_score: int,
+    duration_s: int,
+    taken_at: datetime | None = None,
+) -> ExamHistory:
+    """Store one exam result and count it as activity for the streak (on the exam's local day).
+
+    The exam is stored first: should the streak update not happen (a crash in between), the
+    record is kept and only that day's streak credit is lost, never the other way round.
+    """
+    now = timezone.now()
+    exam = ExamHistory(
+        user=user,
+        exam_code=exam_code,
+        score=score,
+        max_score=max_score,
+        duration_s=duration_s,
+        taken_at=taken_at or now,
+    )
+    _validate_exam(exam, now=now)
+    exam.save()
+    update = streak_record_activity(user=user, at=exam.taken_at)
+    _celebrate_milestone(user=user, update=update)
+    return exam
+
+
+def _validate_exam(exam: ExamHistory, *, now: datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        exam.full_clean(exclude=["user"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    scores_valid = isinstance(exam.score, int) and isinstance(exam.max_score, int)
+    if scores_valid and exam.score > exam.max_score:
+        errors.setdefault("score", []).append("The score cannot exceed max_score.")
+    if exam.taken_at > now:
+        errors.setdefault("taken_at", []).append("taken_at cannot be in the future.")
+    if errors:
+        raise _invalid(errors)
+
+
+def streak_record_activity(*, user, at: datetime) -> StreakUpdate:
+    """Count activity at ``at`` for the streak, on its date in the user's timezone.
+
+    Concurrency without row locks (none exist on MongoDB): read the row, compute the next state,
+    then write it with a compare-and-swap, an ``update()`` filtered on the values just read
+    (``last_active_on`` and ``current``). If another request got there first, nothing is written,
+    the row is read again and the step repeated: a second activity on the same day then sees the
+    day already counted and changes nothing, so two concurrent exams never count a day twice.
+    Activity on a day before ``last_active_on`` (a back-dated exam) does not move the streak.
+    """
+    day = local_date(at, user.timezone)
+    streak, _ = Streak.objects.get_or_create(user=user)
+    for _attempt in range(STREAK_UPDATE_ATTEMPTS):
+        if streak.last_active_on is not None and streak.last_active_on >= day:
+            return StreakUpdate(streak=streak, advanced=False)
+        if _swap_streak(streak, day):
+            return StreakUpdate(streak=streak, advanced=True)
+        streak.refresh_from_db()
+    logger.warning(
+        "Streak of user %s still contended after %s attempts", user.pk, STREAK_UPDATE_ATTEMPTS
+    )
+    return StreakUpdate(streak=streak, advanced=False)
+
+
+def _swap_streak(streak: Streak, day: date) -> bool:
+    continues = streak.last_active_on == day - timedelta(days=1)
+    current = streak.current + 1 if continues else 1
+    longest = max(streak.longest, current)
+    swapped = Streak.objects.filter(
+        pk=streak.pk, last_active_on=streak.last_active_on, current=streak.current
+    ).update(current=current, longest=longest, last_active_on=day, updated_at=timezone.now())
+    if swapped:
+        streak.current, streak.longest, streak.last_active_on = current, longest, day
+    return bool(swapped)
+
+
+def _celebrate_milestone(*, user, update: StreakUpdate) -> None:
+    """An email on reaching a milestone (7, 30, … days); the key makes it once per milestone day."""
+    days = update.streak.current
+    if not update.advanced or days not in settings.STREAK_MILESTONES:
+        return
+    notify(
+        user=user,
+        kind=NotificationKind.STREAK_MILESTONE,
+        channel=NotificationChannel.EMAIL,
+        title=f"{days}-day streak!",
+        body=f"You have studied {days} days in a row. Keep it going!",
+        dedupe_key=f"streak-milestone:{user.pk}:{update.streak.last_active_on.isoformat()}",
+        payload={"days": days},
+    )
+
+
+def streaks_reset_broken(*, now: datetime | None = None) -> int:
+    """Set ``current`` to 0 on streaks broken in every timezone; one bulk update, no per-row reads.
+
+    A streak is broken once a whole local day passed without activity: ``last_active_on`` before
+    local yesterday. The earliest local date on Earth is the one at UTC-12, so a streak last active
+    before the day preceding that date is broken wherever its user lives. Streaks broken more
+    recently in later zones are already shown as 0 by ``selectors.streak_summary``. The
+    compare-and-swap in ``streak_record_activity`` includes ``current``, so a reset racing with new
+    activity makes that activity re-read and start again at 1.
+    """
+    earliest_today = ((now or timezone.now()).astimezone(UTC) - timedelta(hours=12)).date()
+    cutoff = earliest_today - timedelta(days=1)
+    return Streak.objects.filter(last_active_on__lt=cutoff, current__gt=0).update(
+        current=0, updated_at=timezone.now()
+    )
+
+
+def exam_histories_delete_expired(
+    *, now: datetime | None = None, retention_days: int | None = None, batch_size: int = 1000
+) -> int:
+    """Delete histories older than the retention, ``batch_size`` ids at a time (bounded memory).
+
+    Safe to re-run: each round deletes only what is still there.
+    """
+    days = settings.EXAM_HISTORY_RETENTION_DAYS if retention_days is None else retention_days
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(
+            ExamHistory.objects.filter(taken_at__lt=cutoff)
+            .order_by("taken_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted
+        ExamHistory.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)

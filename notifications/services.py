@@ -1,0 +1,192 @@
+"""Writes of the notifications app: store a notice once, mark it read, deliver its email once."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery.exceptions import CeleryError
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+from kombu.exceptions import KombuError
+
+from etrainer.api.errors import ApplicationError, ErrorCode
+from notifications.models import Notification, NotificationChannel
+from notifications.selectors import notification_get
+
+logger = logging.getLogger(__name__)
+
+# How long one delivery holds an email before another delivery of the same task may take it over.
+SEND_LEASE = timedelta(minutes=5)
+
+
+class EmailOutcome:
+    SENT = "sent"
+    ALREADY_SENT = "already_sent"
+    IN_PROGRESS = "in_progress"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class NotifyResult:
+    notification: Notification
+    created: bool
+
+
+def notify(
+    *,
+    user,
+    kind: str,
+    title: str,
+    body: str = "",
+    channel: str = NotificationChannel.IN_APP,
+    dedupe_key: str | None = None,
+    payload: dict | None = None,
+) -> NotifyResult:
+    """Store a notice once per ``dedupe_key`` and, for email, queue its delivery after commit.
+
+    The unique index on ``dedupe_key`` is the arbiter: we insert first and treat IntegrityError as
+    "already there", so two racing calls store one row on every engine (a read-then-write would
+    let both pass the read). The savepoint only keeps an enclosing SQL transaction usable after
+    that error; correctness does not depend on it (on MongoDB it is a no-op). Only the call that
+    stored the row queues the email, so a duplicate call never sends twice.
+    """
+    notification = Notification(
+        user=user,
+        kind=kind,
+        channel=channel,
+        title=title,
+        body=body,
+        payload=payload or {},
+        dedupe_key=dedupe_key or f"{kind}:{user.pk}:{uuid.uuid4().hex}",
+    )
+    _validate(notification)
+    try:
+        with transaction.atomic():
+            notification.save(force_insert=True)
+    except IntegrityError as exc:
+        existing = Notification.objects.filter(dedupe_key=notification.dedupe_key).first()
+        if existing is None:
+            raise exc from None
+        return NotifyResult(notification=existing, created=False)
+    if channel == NotificationChannel.EMAIL:
+        notification_id = str(notification.pk)
+        transaction.on_commit(lambda: notification_queue_email(notification_id=notification_id))
+    return NotifyResult(notification=notification, created=True)
+
+
+def _validate(notification: Notification) -> None:
+    try:
+        notification.full_clean(exclude=["user"], validate_unique=False)
+    except ValidationError as exc:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            "The notification is invalid.",
+            details={"fields": exc.message_dict},
+        ) from exc
+
+
+def notification_queue_email(*, notification_id: str) -> bool:
+    """Hand the email to Celery. A broker outage is logged, not raised: the row is committed and
+    unsent (``sent_at`` null, indexed with ``channel``), so a sweep can queue it again."""
+    from notifications.tasks import send_email_notification_task
+
+    try:
+        send_email_notification_task.delay(notification_id)
+    except (OSError, KombuError, CeleryError):
+        logger.exception("Could not queue the email of notification %s", notification_id)
+        return False
+    return True
+
+
+def notification_mark_read(*, user, notification_id: str) -> Notification:
+    """Idempotent: the first read time is kept."""
+    notification = notification_get(user=user, notification_id=notification_id)
+    if notification.read_at is None:
+        now = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return notifications_mark_read(notifications=Notification.objects.filter(user=user))
+
+
+def notifications_mark_read(*, notifications: QuerySet[Notification]) -> int:
+    """Mark the unread ones among ``notifications`` read, in one update."""
+    return notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+def notification_send_email(*, notification_id: str) -> str:
+    """Deliver an email notification at most once per successful send, whatever the redeliveries.
+
+    A delivery first claims the row with a conditional update (unsent, and not held by another
+    delivery's unexpired lease); only the claimant sends. After sending, ``sent_at`` is set and
+    every later delivery finds it and does nothing. A failed send releases the claim before the
+    error propagates, so the task's retry can claim it again.
+    """
+    now = timezone.now()
+    if not _claim(notification_id, now):
+        return _why_not_claimed(notification_id)
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    try:
+        _email_message(notification).send()
+    except Exception:
+        Notification.objects.filter(pk=notification.pk).update(sending_until=None)
+        raise
+    Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(
+        sent_at=timezone.now(), sending_until=None
+    )
+    return EmailOutcome.SENT
+
+
+def _claim(notification_id: str, now: datetime) -> bool:
+    try:
+        claimed = (
+            Notification.objects.filter(
+                pk=notification_id, channel=NotificationChannel.EMAIL, sent_at__isnull=True
+            )
+            .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+            .update(sending_until=now + SEND_LEASE)
+        )
+    except (ValueError, TypeError, ValidationError):
+        return False
+    return bool(claimed)
+
+
+def _why_not_claimed(notification_id: str) -> str:
+    try:
+        notification = Notification.objects.filter(
+            pk=notification_id, channel=NotificationChannel.EMAIL
+        ).first()
+    except (ValueError, TypeError, ValidationError):
+        notification = None
+    if notification is None:
+        return EmailOutcome.MISSING
+    return EmailOutcome.ALREADY_SENT if notification.sent_at else EmailOutcome.IN_PROGRESS
+
+
+def _email_message(notification: Notification) -> EmailMultiAlternatives:
+    """Plain text and HTML from templates; a kind may bring its own (``email/<kind>.txt``)."""
+    context = {"notification": notification, "user": notification.user}
+    text = render_to_string(_template_names(notification.kind, "txt"), context)
+    html = render_to_string(_template_names(notification.kind, "html"), context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(notification.title.splitlines()),
+        body=text,
+        to=[notification.user.email],
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _template_names(kind: str, extension: str) -> list[str]:
+    return [
+        f"notifications/email/{kind}.{extension}",
+        f"notifications/email/default.{extension}",
+    ]

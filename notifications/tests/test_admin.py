@@ -1,0 +1,34 @@
+import pytest
+from django.core import mail
+
+from notifications.models import Notification, NotificationChannel
+from notifications.tests.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/notifications/notification/"
+
+
+def test_staff_can_list_and_open_notifications_but_not_add_them(admin_client):
+    notification = NotificationFactory(title="Weekly report")
+
+    assert admin_client.get(CHANGELIST, {"q": "weekly"}).status_code == 200
+    assert admin_client.get(f"{CHANGELIST}{notification.pk}/change/").status_code == 200
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
+
+
+def test_admin_actions_mark_read_and_queue_unsent_emails(admin_client):
+    # given
+    unread = NotificationFactory()
+    unsent = NotificationFactory(channel=NotificationChannel.EMAIL)
+
+    # when
+    admin_client.post(CHANGELIST, {"action": "mark_read", "_selected_action": [str(unread.pk)]})
+    admin_client.post(
+        CHANGELIST, {"action": "queue_unsent_emails", "_selected_action": [str(unsent.pk)]}
+    )
+
+    # then: the task ran eagerly (test settings) and sent the email once
+    assert Notification.objects.get(pk=unread.pk).read_at is not None
+    assert Notification.objects.get(pk=unsent.pk).sent_at is not None
+    assert len(mail.outbox) == 1
