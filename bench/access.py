@@ -1,0 +1,273 @@
+"""Warm /api/me/access against a bare Django JSON view on the same gunicorn (`make bench-access`).
+
+What it does, all on 127.0.0.1 and cleaned up afterwards (processes stopped by pid):
+1. starts its own redis-server on a free port and a temporary SQLite database;
+2. migrates it and seeds a few hundred learners, each with a subscription, a token account and a
+   course grant, and signs one JWT per learner;
+3. starts gunicorn with the project's gunicorn.conf.py (--no-control-socket), production settings
+   (DEBUG off) and a bench-only URLconf (bench/urls.py) that adds the bare view;
+4. warms the access cache with one request per learner;
+5. drives both endpoints with wrk (a Lua script rotates the learners' Authorization headers),
+   interleaved round by round, and prints requests/s, p50 and p99 per round, the medians and the
+   ratio access / bare. The shared rate limiter is off unless --ratelimit (then: huge limits, so
+   that its cost is measured but nothing is refused).
+
+Not a pass/fail test: absolute figures drift with the machine; compare ratios of one run.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from etrainer.testing.redis_server import RedisServer, free_port  # noqa: E402
+
+ACCESS_PATH = "/api/me/access"
+BARE_PATH = "/bench/bare"
+DRF_CACHE_PATH = "/bench/drf-cache"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk measurement")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: per core)")
+    parser.add_argument("--keep-log", action="store_true", help="print gunicorn's log tail")
+    parser.add_argument("--ratelimit", action="store_true", help="keep the shared rate limiter on")
+    return parser.parse_args()
+
+
+def bench_environment(workdir: Path, redis_url: str, args: argparse.Namespace) -> dict:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "REDIS_URL": redis_url,
+        "GUNICORN_ACCESS_LOG": "",
+        "GUNICORN_LOG_LEVEL": "warning",
+        "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
+        "RATELIMIT_ENABLE": "true" if args.ratelimit else "false",
+        "RATELIMIT_DEFAULT": "1000000/m",
+    }
+    if args.workers:
+        env["GUNICORN_WORKERS"] = str(args.workers)
+    return env
+
+
+def seed(users: int) -> list[str]:
+    """Migrate and create the learners in this process; return one access token per learner."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+    from subscriptions.models import AiTokenAccount, Course, CourseGrant, Plan, Subscription
+    from subscriptions.selectors import current_period_start
+
+    call_command("migrate", verbosity=0)
+    plan = Plan.objects.create(code="basic", name="Basic", tier=1, ai_tokens_per_period=1000)
+    course = Course.objects.create(code="bench-course", title="Bench", min_tier=2)
+    people = [User(email=f"bench{n}@example.com") for n in range(users)]
+    for person in people:
+        person.set_unusable_password()
+    people = User.objects.bulk_create(people)
+    from django.utils import timezone
+
+    now = timezone.now()
+    Subscription.objects.bulk_create(
+        Subscription(
+            user=p, plan=plan, ends_at=now + timezone.timedelta(days=30), live_key=str(p.pk)
+        )
+        for p in people
+    )
+    period = current_period_start()
+    AiTokenAccount.objects.bulk_create(
+        AiTokenAccount(user=p, period_start=period, quota=1000, used=n % 100)
+        for n, p in enumerate(people)
+    )
+    CourseGrant.objects.bulk_create(CourseGrant(user=p, course=course) for p in people)
+    return [str(AccessToken.for_user(p)) for p in people]
+
+
+def start_gunicorn(port: int, workdir: Path) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "-c", str(ROOT / "gunicorn.conf.py"),
+        "--no-control-socket",
+        "--bind", f"127.0.0.1:{port}",
+        "etrainer.wsgi:application",
+    ]  # fmt: skip
+    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115
+    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def get(url: str, token: str | None = None) -> int:
+    request = urllib.request.Request(url)  # noqa: S310
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        response.read()
+        return response.status
+
+
+def wait_until_serving(base: str, server: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited; see its log")
+        try:
+            if get(base + BARE_PATH) == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def write_lua(path: Path, tokens: list[str]) -> None:
+    listed = ",\n".join(f'  "{token}"' for token in tokens)
+    path.write_text(
+        f"local tokens = {{\n{listed}\n}}\n"
+        "local i = math.random(#tokens)\n"
+        "request = function()\n"
+        "  i = i % #tokens + 1\n"
+        f'  return wrk.format("GET", "{ACCESS_PATH}", '
+        '{["Authorization"] = "Bearer " .. tokens[i]})\n'
+        "end\n"
+    )
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _latency_ms(output: str, percentile: str) -> float:
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+    return float(match.group(1)) * _UNITS_MS[match.group(2)] if match else float("nan")
+
+
+def wrk(url: str, args: argparse.Namespace, duration: int, script: Path | None) -> dict:
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors:.*", output)
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "p50": _latency_ms(output, "50"),
+        "p99": _latency_ms(output, "99"),
+        "non2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(0) if errors else "",
+    }
+
+
+def run_rounds(base: str, script: Path, args: argparse.Namespace) -> dict[str, list[dict]]:
+    targets = {
+        "bare": (base + BARE_PATH, None),
+        "access": (base + ACCESS_PATH, script),
+        "drf+1get": (base + DRF_CACHE_PATH, None),
+    }
+    for url, lua in targets.values():
+        wrk(url, args, args.warmup, lua)
+    results: dict[str, list[dict]] = {name: [] for name in targets}
+    names = list(targets)
+    for round_no in range(args.rounds):
+        order = names[round_no % len(names) :] + names[: round_no % len(names)]
+        for name in order:
+            url, lua = targets[name]
+            figures = wrk(url, args, args.duration, lua)
+            results[name].append(figures)
+            print(
+                f"round {round_no + 1} {name:<8} {figures['rps']:8.0f} req/s  "
+                f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms"
+                + (f"  NON-2XX {figures['non2xx']}" if figures["non2xx"] else "")
+                + (f"  {figures['socket_errors']}" if figures["socket_errors"] else ""),
+                flush=True,
+            )
+    return results
+
+
+def report(results: dict[str, list[dict]]) -> None:
+    medians = {
+        name: {key: statistics.median(r[key] for r in rounds) for key in ("rps", "p50", "p99")}
+        for name, rounds in results.items()
+    }
+    print("\nmedians over rounds")
+    for name, figures in medians.items():
+        print(
+            f"  {name:<8} {figures['rps']:8.0f} req/s  p50 {figures['p50']:6.2f} ms  "
+            f"p99 {figures['p99']:6.2f} ms"
+        )
+    for name, target in (("access", "  target >= 0.60"), ("drf+1get", "  (calibration)")):
+        ratios = [a["rps"] / b["rps"] for a, b in zip(results[name], results["bare"], strict=True)]
+        ratio = medians[name]["rps"] / medians["bare"]["rps"]
+        print(f"  {name} / bare throughput: {ratio:.2f} (per round: "
+              + ", ".join(f"{r:.2f}" for r in ratios) + ")" + target)  # fmt: skip
+    bad = sum(r["non2xx"] for rounds in results.values() for r in rounds)
+    print(f"  non-2xx responses: {bad}")
+
+
+def redis_stats(url: str) -> str:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    stats = client.info("stats")
+    client.close()
+    fields = ("total_connections_received", "total_commands_processed", "keyspace_misses")
+    return ", ".join(f"{name}={stats[name]}" for name in fields)
+
+
+def main() -> int:
+    args = parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="etr-bench-"))
+    redis = RedisServer().start()
+    server = None
+    try:
+        os.environ.update(bench_environment(workdir, redis.url, args))
+        (workdir / "prometheus").mkdir()
+        tokens = seed(args.users)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start_gunicorn(port, workdir)
+        wait_until_serving(base, server)
+        statuses = {get(base + ACCESS_PATH, token) for token in tokens}
+        print(f"{args.users} learners warmed (statuses {sorted(statuses)}); gunicorn on {base}")
+        script = workdir / "access.lua"
+        write_lua(script, tokens)
+        report(run_rounds(base, script, args))
+        print(f"  redis: {redis_stats(redis.url)}")
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+            log = (workdir / "gunicorn.log").read_text(errors="replace")
+            print(f"  Redis breaker trips logged by gunicorn: {log.count('breaker open')}")
+            if args.keep_log:
+                print(log[-4000:])
+        redis.cleanup()
+        subprocess.run(["rm", "-rf", str(workdir)], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

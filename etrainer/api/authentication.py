@@ -1,0 +1,157 @@
+"""JWT authentication for the hot path: the user comes from the access cache, not a query.
+
+simplejwt's ``JWTAuthentication`` loads the user row on every request. ``CachedJWTAuthentication``
+validates the token the same way, then reads the user entry (id, email, flags, role) in the same
+``get_many`` as the access-summary keys the view will need, so a warm access check costs one Redis
+round trip and no query. It falls back to the database on a miss and writes the entry back.
+
+The user it returns is a real ``accounts.User`` built with ``Model.from_db`` from the cached
+fields: the other fields (password, last_login, ...) are deferred, so reading one loads it and
+``save()`` writes only the loaded fields, never blanks. Saving or deleting a user invalidates the
+entry (``subscriptions.signals``), so deactivation takes effect on the next request.
+
+It is used by the subscriptions views (the hot endpoints); the project default stays simplejwt's
+class, whose fresh row other apps' writes may rely on.
+"""
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.db import router
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings
+
+USER_FIELDS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "role",
+    "timezone",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "date_joined",
+)
+
+
+def user_entry(user) -> dict:
+    return {name: getattr(user, name) for name in USER_FIELDS}
+
+
+def user_from_entry(entry: dict):
+    """``from_db`` wants the loaded values in the model's field order, the rest deferred."""
+    model = get_user_model()
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in USER_FIELDS]
+    return model.from_db(router.db_for_read(model), names, [entry[name] for name in names])
+
+
+class VerifiedTokens:
+    """Per-process memo of access tokens whose signature was already verified.
+
+    Clients send the same access token for its whole lifetime, and verifying it (base64, HMAC,
+    claim checks) is a sizeable part of a warm access check. The memo is keyed by the complete
+    raw token, signature included, so only a byte-identical token is recognised; its expiry is
+    still checked on every request. Bounded: it is emptied when full.
+    """
+
+    def __init__(self, max_size: int = 4096) -> None:
+        self.max_size = max_size
+        self._tokens: dict[bytes, object] = {}
+
+    def get(self, raw_token: bytes):
+        token = self._tokens.get(raw_token)
+        if token is None:
+            return None
+        leeway = api_settings.LEEWAY
+        leeway = leeway.total_seconds() if hasattr(leeway, "total_seconds") else leeway
+        if token.payload.get("exp", 0) + leeway <= time.time():
+            self._tokens.pop(raw_token, None)
+            return None
+        return token
+
+    def add(self, raw_token: bytes, token) -> None:
+        if len(self._tokens) >= self.max_size:
+            self._tokens.clear()
+        self._tokens[raw_token] = token
+
+
+verified_tokens = VerifiedTokens()
+
+
+class CachedJWTAuthentication(JWTAuthentication):
+    """Stores the cache ``Lookup`` on the request for ``access_summary_for_request``.
+
+    A view may name extra keys for the same round trip with ``access_prefetch(kwargs)``, which
+    returns the course id to read along (or None).
+    """
+
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw_token = self.get_raw_token(header)
+        if raw_token is None:
+            return None
+        token = verified_tokens.get(raw_token)
+        if token is None:
+            token = self.get_validated_token(raw_token)
+            verified_tokens.add(raw_token, token)
+        user_id = token.get(api_settings.USER_ID_CLAIM)
+        if user_id is None:
+            raise InvalidToken("Token contained no recognizable user identification")
+        lookup = self._fetch(request, str(user_id))
+        user = self._user(lookup)
+        if not user.is_active:
+            raise AuthenticationFailed("User is inactive", code="user_inactive")
+        return user, token
+
+    def _fetch(self, request, user_id: str):
+        from subscriptions import cache as access_cache
+        from subscriptions.selectors import LOOKUP_ATTR
+
+        context = getattr(request, "parser_context", None) or {}
+        view = context.get("view")
+        prefetch = getattr(view, "access_prefetch", None)
+        course_id = prefetch(context.get("kwargs") or {}) if prefetch else None
+        lookup = access_cache.fetch(
+            user_id, ("user", *access_cache.SUMMARY_FAMILIES), course_id=course_id
+        )
+        setattr(request._request, LOOKUP_ATTR, lookup)
+        return lookup
+
+    def _user(self, lookup):
+        from subscriptions.cache import MISS
+
+        entry = lookup.get("user")
+        if entry is not MISS:
+            return user_from_entry(entry)
+        user = self._load_user(lookup)
+        lookup.store("user", user_entry(user))
+        return user
+
+    def _load_user(self, lookup):
+        """On a cold lookup, the token account rides along in the same query (LEFT JOIN)."""
+        from subscriptions.cache import MISS
+
+        queryset = get_user_model().objects.all()
+        join_account = lookup.get("ai") is MISS
+        if join_account:
+            queryset = queryset.select_related("ai_token_account")
+        try:
+            user = queryset.get(**{api_settings.USER_ID_FIELD: lookup.user_id})
+        except (get_user_model().DoesNotExist, ValueError, TypeError):
+            raise AuthenticationFailed("User not found", code="user_not_found") from None
+        if join_account:
+            lookup.preloaded["ai"] = getattr(user, "ai_token_account", None)
+        return user
+
+
+class CachedJWTScheme(SimpleJWTScheme):
+    """OpenAPI: the same bearer JWT as simplejwt's class (a component name of its own)."""
+
+    target_class = "etrainer.api.authentication.CachedJWTAuthentication"
+    name = "jwtAuthCached"

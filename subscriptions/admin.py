@@ -1,0 +1,85 @@
+from django import forms
+from django.contrib import admin
+
+from subscriptions.models import AiTokenAccount, Course, CourseGrant, Plan, Subscription
+from subscriptions.services import subscription_live_key
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name",
+        "tier",
+        "price_cents",
+        "currency",
+        "duration_days",
+        "ai_tokens_per_period",
+        "is_active",
+    )
+    list_filter = ("is_active", "tier", "currency")
+    search_fields = ("code", "name")
+    ordering = ("tier", "code")
+
+
+class SubscriptionAdminForm(forms.ModelForm):
+    """Refuses a second live subscription for a user with a form error instead of a 500."""
+
+    class Meta:
+        model = Subscription
+        fields = ("user", "plan", "status", "started_at", "ends_at", "cancelled_at", "auto_renew")
+
+    def clean(self):
+        cleaned = super().clean()
+        instance = Subscription(
+            pk=self.instance.pk,
+            user_id=getattr(cleaned.get("user"), "pk", None),
+            status=cleaned.get("status"),
+            ends_at=cleaned.get("ends_at"),
+        )
+        live_key = subscription_live_key(instance)
+        clash = Subscription.objects.filter(live_key=live_key).exclude(pk=self.instance.pk)
+        if live_key and clash.exists():
+            raise forms.ValidationError("This user already has a live subscription.")
+        return cleaned
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    form = SubscriptionAdminForm
+    list_display = ("user", "plan", "status", "started_at", "ends_at", "auto_renew", "cancelled_at")
+    list_filter = ("status", "plan", "auto_renew")
+    search_fields = ("user__email", "plan__code")
+    autocomplete_fields = ("user",)
+    list_select_related = ("user", "plan")
+    date_hierarchy = "ends_at"
+    readonly_fields = ("live_key", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        obj.live_key = subscription_live_key(obj)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "min_tier", "is_published", "created_at")
+    list_filter = ("is_published", "min_tier")
+    search_fields = ("code", "title")
+
+
+@admin.register(CourseGrant)
+class CourseGrantAdmin(admin.ModelAdmin):
+    list_display = ("user", "course", "source", "expires_at", "created_at")
+    list_filter = ("source",)
+    search_fields = ("user__email", "course__code", "course__title")
+    autocomplete_fields = ("user", "course")
+    list_select_related = ("user", "course")
+
+
+@admin.register(AiTokenAccount)
+class AiTokenAccountAdmin(admin.ModelAdmin):
+    list_display = ("user", "period_start", "quota", "used")
+    list_filter = ("period_start",)
+    search_fields = ("user__email",)
+    autocomplete_fields = ("user",)
+    list_select_related = ("user",)

@@ -1,0 +1,239 @@
+"""Subscriptions, access checks and AI tokens (DESIGN.md §7). Views are thin: one per operation.
+
+Every view authenticates with ``CachedJWTAuthentication`` (user entry and access keys in one
+Redis round trip) or the session. Another user's objects answer 404, never 403.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from etrainer.api.authentication import CachedJWTAuthentication
+from etrainer.api.pagination import PageNumberPagination
+from subscriptions import selectors, services
+
+SUBSCRIPTION_ID = OpenApiParameter("subscription_id", str, OpenApiParameter.PATH)
+COURSE_ID = OpenApiParameter("course_id", str, OpenApiParameter.PATH)
+
+
+class SubscriptionsApi(APIView):
+    authentication_classes = [CachedJWTAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+def _paginated(view: APIView, request, queryset, serializer_class) -> Response:
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class PlanOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price_cents = serializers.IntegerField()
+    currency = serializers.CharField()
+    duration_days = serializers.IntegerField()
+    tier = serializers.IntegerField()
+    ai_tokens_per_period = serializers.IntegerField()
+
+
+class PlanListApi(SubscriptionsApi):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=PlanOutputSerializer(many=True))
+    def get(self, request):
+        return _paginated(self, request, selectors.plan_list(), PlanOutputSerializer)
+
+
+class SubscriptionOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    plan = serializers.CharField(source="plan.code")
+    plan_name = serializers.CharField(source="plan.name")
+    tier = serializers.IntegerField(source="plan.tier")
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    auto_renew = serializers.BooleanField()
+
+
+class PlanInputSerializer(serializers.Serializer):
+    plan = serializers.CharField(max_length=32)
+
+
+class SubscriptionListCreateApi(SubscriptionsApi):
+    @extend_schema(responses=SubscriptionOutputSerializer(many=True))
+    def get(self, request):
+        queryset = selectors.subscription_list(user=request.user)
+        return _paginated(self, request, queryset, SubscriptionOutputSerializer)
+
+    @extend_schema(request=PlanInputSerializer, responses={201: SubscriptionOutputSerializer})
+    def post(self, request):
+        serializer = PlanInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subscription = services.subscription_create(
+            user=request.user, plan_code=serializer.validated_data["plan"]
+        )
+        return Response(
+            SubscriptionOutputSerializer(subscription).data, status=status.HTTP_201_CREATED
+        )
+
+
+class SubscriptionDetailApi(SubscriptionsApi):
+    @extend_schema(parameters=[SUBSCRIPTION_ID], responses=SubscriptionOutputSerializer)
+    def get(self, request, subscription_id):
+        subscription = selectors.get_by_id(
+            selectors.subscription_list(user=request.user), subscription_id, what="Subscription"
+        )
+        return Response(SubscriptionOutputSerializer(subscription).data)
+
+
+class SubscriptionCancelApi(SubscriptionsApi):
+    @extend_schema(
+        parameters=[SUBSCRIPTION_ID], request=None, responses=SubscriptionOutputSerializer
+    )
+    def post(self, request, subscription_id):
+        subscription = services.subscription_cancel(
+            user=request.user, subscription_id=subscription_id
+        )
+        return Response(SubscriptionOutputSerializer(subscription).data)
+
+
+class SubscriptionRenewApi(SubscriptionsApi):
+    @extend_schema(
+        parameters=[SUBSCRIPTION_ID], request=None, responses=SubscriptionOutputSerializer
+    )
+    def post(self, request, subscription_id):
+        subscription = services.subscription_renew(
+            user=request.user, subscription_id=subscription_id
+        )
+        return Response(SubscriptionOutputSerializer(subscription).data)
+
+
+class SubscriptionSwitchApi(SubscriptionsApi):
+    @extend_schema(
+        parameters=[SUBSCRIPTION_ID],
+        request=PlanInputSerializer,
+        responses=SubscriptionOutputSerializer,
+    )
+    def post(self, request, subscription_id):
+        serializer = PlanInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subscription = services.subscription_switch(
+            user=request.user,
+            subscription_id=subscription_id,
+            plan_code=serializer.validated_data["plan"],
+        )
+        return Response(SubscriptionOutputSerializer(subscription).data)
+
+
+class AiBalanceSerializer(serializers.Serializer):
+    quota = serializers.IntegerField()
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+
+
+class AccessSummarySerializer(serializers.Serializer):
+    """For the schema only: the summary is already a JSON-ready dict (no per-request serializer
+    work on the hottest endpoint)."""
+
+    class PlanSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        tier = serializers.IntegerField()
+
+    class CurrentSubscriptionSerializer(serializers.Serializer):
+        id = serializers.CharField()
+        status = serializers.CharField()
+        started_at = serializers.DateTimeField()
+        ends_at = serializers.DateTimeField()
+        auto_renew = serializers.BooleanField()
+
+    class GrantSerializer(serializers.Serializer):
+        course = serializers.CharField()
+        expires_at = serializers.DateTimeField(allow_null=True)
+
+    user = serializers.CharField()
+    plan = PlanSerializer(allow_null=True)
+    tier = serializers.IntegerField()
+    subscription = CurrentSubscriptionSerializer(allow_null=True)
+    ai_tokens = AiBalanceSerializer()
+    grants = GrantSerializer(many=True)
+
+
+class MyAccessApi(SubscriptionsApi):
+    @extend_schema(responses=AccessSummarySerializer)
+    def get(self, request):
+        return Response(selectors.access_summary_for_request(request))
+
+
+class CourseOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    code = serializers.CharField()
+    title = serializers.CharField()
+    min_tier = serializers.IntegerField()
+
+
+class CourseListApi(SubscriptionsApi):
+    @extend_schema(responses=CourseOutputSerializer(many=True))
+    def get(self, request):
+        return _paginated(self, request, selectors.course_list(), CourseOutputSerializer)
+
+
+class CourseAccessOutputSerializer(serializers.Serializer):
+    course = serializers.CharField()
+    code = serializers.CharField()
+    allowed = serializers.BooleanField()
+    reason = serializers.ChoiceField(choices=["free", "plan", "grant", "upgrade_required"])
+    min_tier = serializers.IntegerField()
+    tier = serializers.IntegerField()
+    grant_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class CourseAccessApi(SubscriptionsApi):
+    @staticmethod
+    def access_prefetch(kwargs: dict) -> str | None:
+        """Read the course entry in the authentication's round trip (well-formed ids only)."""
+        course_id = str(kwargs.get("course_id", ""))
+        return course_id if selectors.is_well_formed_id(course_id) else None
+
+    @extend_schema(parameters=[COURSE_ID], responses=CourseAccessOutputSerializer)
+    def get(self, request, course_id):
+        summary = selectors.access_summary_for_request(request)
+        course = selectors.course_for_access(
+            course_id=course_id,
+            lookup=selectors.request_lookup(request),
+            include_unpublished=request.user.is_staff,
+        )
+        return Response(selectors.course_access(summary=summary, course=course))
+
+
+class AiTokensApi(SubscriptionsApi):
+    @extend_schema(responses=AiBalanceSerializer)
+    def get(self, request):
+        return Response(selectors.access_summary_for_request(request)["ai_tokens"])
+
+
+class AiTokensConsumeApi(SubscriptionsApi):
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+        def to_internal_value(self, data):
+            if isinstance(data, dict) and isinstance(data.get("amount"), float | bool):
+                raise serializers.ValidationError({"amount": ["A whole number is required."]})
+            return super().to_internal_value(data)
+
+    @extend_schema(request=InputSerializer, responses=AiBalanceSerializer)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.ai_tokens_consume(
+            user=request.user, amount=serializer.validated_data["amount"]
+        )
+        return Response(selectors.ai_balance(selectors.ai_entry(account)))

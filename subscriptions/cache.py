@@ -1,0 +1,151 @@
+"""The access cache: the only module that spells cache keys, TTLs and invalidation.
+
+Keys are namespaced and versioned (``etr:v1:sub:{user}``): Django's cache builds
+``<KEY_PREFIX>:<version>:<key>``, and every call here passes ``version="v1"``.
+
+Each family also has a version token (``etr:v1:ver:{family}``) that rides along in the same MGET
+as the data keys. An entry is stored as ``(token, value)`` and is only a hit while its token is the
+family's current one, so ``invalidate_family`` (a Plan edit) invalidates every user's entries with
+one SET instead of a key scan, and a reader that raced a bump can never resurrect stale data.
+
+Every read goes through ``fetch`` (one ``get_many``: one Redis round trip) and records hits and
+misses per family. Redis errors are swallowed by django-redis (IGNORE_EXCEPTIONS) behind the
+circuit breaker, so a dead Redis reads as misses and writes as no-ops.
+"""
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from monitoring.metrics import record_cache_lookup
+
+VERSION = "v1"
+_PREFIX = settings.CACHE_KEY_PREFIX
+
+KEY_FAMILIES = {
+    "user": f"{_PREFIX}:{VERSION}:user:{{user}}",
+    "sub": f"{_PREFIX}:{VERSION}:sub:{{user}}",
+    "ai": f"{_PREFIX}:{VERSION}:ai:{{user}}",
+    "grants": f"{_PREFIX}:{VERSION}:grants:{{user}}",
+    "course": f"{_PREFIX}:{VERSION}:course:{{course}}",
+}
+USER_FAMILIES = ("user", "sub", "ai", "grants")
+SUMMARY_FAMILIES = ("sub", "ai", "grants")
+_BULK_CHUNK = 500
+
+
+class _Miss:
+    def __repr__(self) -> str:
+        return "MISS"
+
+
+MISS: Any = _Miss()
+
+
+def ttl(family: str) -> int:
+    return settings.ACCESS_CACHE_TTLS[family]
+
+
+def _key(family: str, ident: str) -> str:
+    return f"{family}:{ident}"
+
+
+def _version_key(family: str) -> str:
+    return f"ver:{family}"
+
+
+@dataclass
+class Lookup:
+    """What one ``fetch`` found: per family, the cached value or MISS, and the version tokens."""
+
+    user_id: str
+    values: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str | None] = field(default_factory=dict)
+    idents: dict[str, str] = field(default_factory=dict)
+    # Rows loaded from the database as a side effect of authentication (cold path).
+    preloaded: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, family: str) -> Any:
+        return self.values.get(family, MISS)
+
+    def store(self, family: str, value: Any) -> None:
+        self.values[family] = value
+        store(family, self.idents.get(family, self.user_id), value, self.versions.get(family))
+
+
+def fetch(user_id: str, families: Iterable[str], *, course_id: str | None = None) -> Lookup:
+    """Read the user's entries of ``families`` (and one course) in a single get_many."""
+    lookup = Lookup(user_id=str(user_id))
+    wanted = dict.fromkeys(families, lookup.user_id)
+    if course_id is not None:
+        wanted["course"] = str(course_id)
+    lookup.idents = wanted
+    keys = [_key(family, ident) for family, ident in wanted.items()]
+    keys += [_version_key(family) for family in wanted]
+    found = cache.get_many(keys, version=VERSION)
+    for family, ident in wanted.items():
+        token = found.get(_version_key(family))
+        entry = found.get(_key(family, ident))
+        lookup.versions[family] = token
+        hit = token is not None and entry is not None and entry[0] == token
+        lookup.values[family] = entry[1] if hit else MISS
+        record_cache_lookup(family, hits=int(hit), misses=int(not hit))
+    return lookup
+
+
+def store(family: str, ident: str, value: Any, token: str | None = None) -> None:
+    """Write one entry under the family's current version token."""
+    token = token or _current_version(family)
+    cache.set(_key(family, str(ident)), (token, value), timeout=ttl(family), version=VERSION)
+
+
+def _current_version(family: str) -> str:
+    key = _version_key(family)
+    token = secrets.token_hex(4)
+    if cache.add(key, token, timeout=None, version=VERSION):
+        return token
+    return cache.get(key, version=VERSION) or token
+
+
+def invalidate(user_id: Any, *families: str) -> None:
+    cache.delete_many([_key(family, str(user_id)) for family in families], version=VERSION)
+
+
+def invalidate_users(user_ids: Iterable[Any], families: Iterable[str] = USER_FAMILIES) -> int:
+    """Delete the given families' keys for many users (bulk jobs), in bounded chunks."""
+    families = tuple(families)
+    ids = iter(user_ids)
+    deleted = 0
+    while chunk := list(islice(ids, _BULK_CHUNK)):
+        keys = [_key(family, str(uid)) for uid in chunk for family in families]
+        deleted += _delete_many(keys)
+    return deleted
+
+
+def invalidate_user(user_id: Any) -> int:
+    """Delete every key of one user; returns how many existed."""
+    return invalidate_users([user_id])
+
+
+def invalidate_course(course_id: Any) -> None:
+    cache.delete(_key("course", str(course_id)), version=VERSION)
+
+
+def invalidate_family(family: str) -> None:
+    """Bump the family's version token: every entry of the family becomes a miss at once."""
+    if family not in KEY_FAMILIES:
+        raise ValueError(f"unknown cache family: {family}")
+    cache.set(_version_key(family), secrets.token_hex(4), timeout=None, version=VERSION)
+
+
+def _delete_many(keys: list[str]) -> int:
+    deleted = cache.delete_many(keys, version=VERSION)
+    if isinstance(deleted, int):
+        return deleted
+    # Backends other than django-redis (local memory in development) return nothing.
+    return len(keys)

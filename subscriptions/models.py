@@ -1,0 +1,138 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Plan(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    price_cents = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    duration_days = models.PositiveIntegerField(default=30)
+    tier = models.PositiveSmallIntegerField(default=0)
+    ai_tokens_per_period = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tier", "code"]
+        indexes = [models.Index(fields=["is_active", "tier"], name="subs_plan_active_tier_idx")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SubscriptionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+# A cancelled subscription keeps its access until ends_at: both statuses are "live".
+LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELLED)
+
+
+class Subscription(models.Model):
+    """A user's subscription to a plan.
+
+    ``live_key`` holds the user's id while the subscription is live (active, or cancelled but not
+    yet past ``ends_at``) and NULL otherwise. It is unique, so the database itself refuses a second
+    live subscription for the same user, also when concurrent requests race: the losing INSERT gets
+    an IntegrityError. NULLs never collide (SQL; on MongoDB the backend builds the unique index
+    with a ``$type`` partial filter), so expired rows are unconstrained. This needs neither row
+    locks nor transactions, which MongoDB would not give us.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    status = models.CharField(
+        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    auto_renew = models.BooleanField(default=True)
+    live_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(
+                fields=["user", "status", "ends_at"], name="subs_sub_user_status_ends_idx"
+            ),
+            models.Index(fields=["status", "ends_at"], name="subs_sub_status_ends_idx"),
+            models.Index(fields=["user", "started_at"], name="subs_sub_user_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.plan_id}:{self.status}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES and self.ends_at > timezone.now()
+
+
+class Course(models.Model):
+    code = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    min_tier = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["min_tier", "code"]
+        indexes = [
+            models.Index(fields=["is_published", "min_tier"], name="subs_course_pub_tier_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class GrantSource(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    PROMOTION = "promotion", "Promotion"
+    PURCHASE = "purchase", "Purchase"
+
+
+class CourseGrant(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_grants"
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="grants")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=GrantSource.choices, default=GrantSource.ADMIN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="subs_grant_user_course_uniq")
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="subs_grant_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.course_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class AiTokenAccount(models.Model):
+    """A user's monthly AI-token allowance; ``used`` only ever changes by conditional update()."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_token_account"
+    )
+    period_start = models.DateField()
+    quota = models.PositiveIntegerField(default=0)
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["period_start"], name="subs_ai_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.used}/{self.quota}"

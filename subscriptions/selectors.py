@@ -1,0 +1,265 @@
+"""Reads: plans, subscriptions, courses, and the cached access summary (DESIGN.md §6).
+
+Cached values are plain dicts of the database rows (``*_entry``); the summary is composed from
+them at read time, so the time-dependent parts (is the subscription still running, has a grant
+expired, has the AI-token month rolled over) are always evaluated now, whatever the entry's age.
+"""
+
+import datetime as dt
+import re
+import time
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from etrainer.api.errors import ApplicationError, ErrorCode
+from monitoring.metrics import observe_access_check
+from subscriptions import cache as access_cache
+from subscriptions.cache import MISS, SUMMARY_FAMILIES, Lookup
+from subscriptions.models import (
+    LIVE_STATUSES,
+    AiTokenAccount,
+    Course,
+    CourseGrant,
+    Plan,
+    Subscription,
+)
+
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SUMMARY_ATTR = "_etr_access_summary"
+LOOKUP_ATTR = "_etr_access_lookup"
+
+
+def current_period_start(now: dt.datetime | None = None) -> dt.date:
+    """AI-token periods are calendar months in UTC."""
+    return (now or timezone.now()).astimezone(dt.UTC).date().replace(day=1)
+
+
+def next_period_start(period_start: dt.date) -> dt.date:
+    return (period_start + dt.timedelta(days=32)).replace(day=1)
+
+
+def is_well_formed_id(raw_id: Any) -> bool:
+    """Ids are opaque (integers on SQL, ObjectIds on MongoDB) but never long or odd."""
+    return bool(_ID_PATTERN.match(str(raw_id)))
+
+
+def request_lookup(request) -> Lookup | None:
+    """The cache lookup the hot-path authentication made for this request, if any."""
+    return getattr(getattr(request, "_request", request), LOOKUP_ATTR, None)
+
+
+def get_by_id(queryset: QuerySet, raw_id: Any, *, what: str):
+    """Fetch one row by an opaque id; a malformed or unknown id is the same 404."""
+    if not is_well_formed_id(raw_id):
+        raise _not_found(what)
+    try:
+        return queryset.get(pk=raw_id)
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
+        raise _not_found(what) from None
+
+
+def _not_found(what: str) -> ApplicationError:
+    return ApplicationError(ErrorCode.NOT_FOUND, f"{what} not found.", status=404)
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+def plan_list() -> QuerySet[Plan]:
+    return Plan.objects.filter(is_active=True).order_by("tier", "code")
+
+
+def subscription_list(*, user) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(user=user).select_related("plan").order_by("-started_at", "-pk")
+    )
+
+
+def course_list() -> QuerySet[Course]:
+    return Course.objects.filter(is_published=True).order_by("min_tier", "code")
+
+
+def live_subscription(*, user_id: Any) -> Subscription | None:
+    """The user's live subscription with its plan: one query on (user, status, ends_at)."""
+    return (
+        Subscription.objects.select_related("plan")
+        .filter(user_id=user_id, status__in=LIVE_STATUSES, ends_at__gt=timezone.now())
+        .order_by("-ends_at")
+        .first()
+    )
+
+
+# --- cache entries -------------------------------------------------------------------------------
+
+
+def subscription_entry(subscription: Subscription | None) -> dict | None:
+    if subscription is None:
+        return None
+    plan = subscription.plan
+    return {
+        "id": str(subscription.pk),
+        "status": subscription.status,
+        "started_at": subscription.started_at,
+        "ends_at": subscription.ends_at,
+        "auto_renew": subscription.auto_renew,
+        "plan": {"code": plan.code, "name": plan.name, "tier": plan.tier},
+    }
+
+
+def ai_entry(account: AiTokenAccount | None) -> dict | None:
+    if account is None:
+        return None
+    return {"period_start": account.period_start, "quota": account.quota, "used": account.used}
+
+
+def grants_entry(user_id: Any) -> list[dict]:
+    """The user's unexpired grants: one query."""
+    rows = CourseGrant.objects.filter(user_id=user_id).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+    return [
+        {"course": str(course_id), "expires_at": expires_at}
+        for course_id, expires_at in rows.values_list("course_id", "expires_at")
+    ]
+
+
+def course_entry(course: Course) -> dict:
+    return {
+        "id": str(course.pk),
+        "code": course.code,
+        "title": course.title,
+        "min_tier": course.min_tier,
+        "is_published": course.is_published,
+    }
+
+
+# --- the access summary --------------------------------------------------------------------------
+
+
+def access_summary(user, *, lookup: Lookup | None = None) -> dict:
+    """The user's entitlement: plan, tier, AI-token balance and course grants.
+
+    Warm: no query, and the one ``get_many`` of ``lookup`` (made by the hot-path authentication
+    together with the user entry, or here). Cold: at most one query per family — the live
+    subscription joined to its plan, the token account, the grants — each written back.
+    """
+    started = time.perf_counter()
+    lookup = lookup or access_cache.fetch(user.pk, SUMMARY_FAMILIES)
+    sub = _family(lookup, "sub", lambda: subscription_entry(live_subscription(user_id=user.pk)))
+    ai = _family(lookup, "ai", lambda: ai_entry(_token_account(lookup)))
+    grants = _family(lookup, "grants", lambda: grants_entry(user.pk))
+    summary = compose_summary(user_id=user.pk, sub=sub, ai=ai, grants=grants)
+    observe_access_check(time.perf_counter() - started)
+    return summary
+
+
+def access_summary_for_request(request) -> dict:
+    """The summary, computed once per request and shared by middleware and views."""
+    http_request = getattr(request, "_request", request)
+    summary = getattr(http_request, _SUMMARY_ATTR, None)
+    if summary is None:
+        summary = access_summary(request.user, lookup=request_lookup(http_request))
+        setattr(http_request, _SUMMARY_ATTR, summary)
+    return summary
+
+
+def _family(lookup: Lookup, family: str, load):
+    value = lookup.get(family)
+    if value is MISS:
+        value = load()
+        lookup.store(family, value)
+    return value
+
+
+def _token_account(lookup: Lookup) -> AiTokenAccount | None:
+    if "ai" in lookup.preloaded:
+        return lookup.preloaded["ai"]
+    return AiTokenAccount.objects.filter(user_id=lookup.user_id).first()
+
+
+def compose_summary(*, user_id: Any, sub: dict | None, ai: dict | None, grants: list) -> dict:
+    now = timezone.now()
+    live_sub = sub if sub is not None and sub["ends_at"] > now else None
+    return {
+        "user": str(user_id),
+        "plan": live_sub["plan"] if live_sub else None,
+        "tier": live_sub["plan"]["tier"] if live_sub else 0,
+        "subscription": _subscription_out(live_sub),
+        "ai_tokens": ai_balance(ai, now=now),
+        "grants": [
+            {"course": g["course"], "expires_at": _iso(g["expires_at"])}
+            for g in grants
+            if g["expires_at"] is None or g["expires_at"] > now
+        ],
+    }
+
+
+def _subscription_out(sub: dict | None) -> dict | None:
+    if sub is None:
+        return None
+    return {
+        "id": sub["id"],
+        "status": sub["status"],
+        "started_at": _iso(sub["started_at"]),
+        "ends_at": _iso(sub["ends_at"]),
+        "auto_renew": sub["auto_renew"],
+    }
+
+
+def ai_balance(ai: dict | None, *, now: dt.datetime | None = None) -> dict:
+    """The balance as of now: an account still in last month's period has used nothing yet."""
+    period = current_period_start(now)
+    quota = ai["quota"] if ai else 0
+    used = ai["used"] if ai and ai["period_start"] >= period else 0
+    return {
+        "quota": quota,
+        "used": used,
+        "remaining": max(quota - used, 0),
+        "period_start": period.isoformat(),
+        "period_end": next_period_start(period).isoformat(),
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+# --- course access -------------------------------------------------------------------------------
+
+
+def course_for_access(*, course_id: str, lookup: Lookup | None, include_unpublished: bool) -> dict:
+    """The course entry, from the lookup's cached ``course`` family or one query."""
+    value = lookup.get("course") if lookup is not None else MISS
+    if value is MISS:
+        course = get_by_id(Course.objects.all(), course_id, what="Course")
+        value = course_entry(course)
+        if lookup is not None:
+            lookup.store("course", value)
+        else:
+            access_cache.store("course", value["id"], value)
+    if not value["is_published"] and not include_unpublished:
+        raise _not_found("Course")
+    return value
+
+
+def course_access(*, summary: dict, course: dict) -> dict:
+    """Tier from the summary against the course's ``min_tier``, or a live grant."""
+    grant = next((g for g in summary["grants"] if g["course"] == course["id"]), None)
+    if summary["tier"] >= course["min_tier"]:
+        reason = "free" if course["min_tier"] == 0 else "plan"
+    elif grant is not None:
+        reason = "grant"
+    else:
+        reason = "upgrade_required"
+    return {
+        "course": course["id"],
+        "code": course["code"],
+        "allowed": reason != "upgrade_required",
+        "reason": reason,
+        "min_tier": course["min_tier"],
+        "tier": summary["tier"],
+        "grant_expires_at": grant["expires_at"] if grant else None,
+    }
