@@ -1,9 +1,18 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts.services import user_update_profile
+from accounts.login_limits import login_retry_after
+from accounts.models import User
+from accounts.services import auth_logout, user_update_profile
+from accounts.tokens import RevocableRefreshToken
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -18,6 +27,7 @@ class UserOutputSerializer(serializers.Serializer):
 
 
 class MeApi(APIView):
+    @extend_schema_serializer(component_name="MeUpdate")
     class InputSerializer(serializers.Serializer):
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -39,3 +49,65 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = user_update_profile(user=request.user, data=serializer.validated_data)
         return Response(UserOutputSerializer(user).data)
+
+
+class TokenObtainApi(TokenObtainPairView):
+    """simplejwt's token endpoint with revocable refresh tokens and a per-account lock (429)."""
+
+    @extend_schema_serializer(component_name="TokenObtain")
+    class InputSerializer(TokenObtainPairSerializer):
+        token_class = RevocableRefreshToken
+
+    serializer_class = InputSerializer
+
+    def post(self, request, *args, **kwargs):
+        data = request.data if isinstance(request.data, Mapping) else {}
+        retry_after = login_retry_after(request, str(data.get(User.USERNAME_FIELD) or ""))
+        if retry_after:
+            raise Throttled(wait=retry_after, detail="Too many failed logins for this account.")
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRefreshApi(TokenRefreshView):
+    """Trade a refresh token for a new pair; the old refresh token is revoked (single use)."""
+
+    @extend_schema_serializer(component_name="TokenRefresh")
+    class InputSerializer(TokenRefreshSerializer):
+        token_class = RevocableRefreshToken
+        refresh = serializers.CharField(write_only=True)
+
+    @extend_schema_serializer(component_name="TokenPair")
+    class OutputSerializer(serializers.Serializer):
+        access = serializers.CharField()
+        refresh = serializers.CharField()
+
+    serializer_class = InputSerializer
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutApi(APIView):
+    """Revoke a refresh token. The token is the credential, so no access token is needed."""
+
+    authentication_classes = ()
+    permission_classes = ()
+
+    @extend_schema_serializer(component_name="Logout")
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    def get_authenticate_header(self, request) -> str:
+        """Without it DRF turns a bad token's 401 into a 403 (there is no authenticator)."""
+        return 'Bearer realm="api"'
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            auth_logout(refresh=serializer.validated_data["refresh"])
+        except TokenError as error:
+            raise InvalidToken(error.args[0]) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)

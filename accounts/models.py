@@ -68,3 +68,23 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class RevokedToken(models.Model):
+    """A refresh token that may no longer be used: rotated away or logged out.
+
+    A deny-list of token ids (``jti``), kept until the token would have expired anyway. simplejwt's
+    own token_blacklist app cannot be used here: its models declare ``BigAutoField`` primary keys,
+    which django-mongodb-backend refuses (mongodb.E001). The unique index on ``jti`` is what makes a
+    refresh token single-use under concurrency: of two rotations racing, only one inserts the row.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="accounts_revoked_expires_idx")]
+
+    def __str__(self) -> str:
+        return self.jti

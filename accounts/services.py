@@ -1,4 +1,11 @@
-from accounts.models import User, UserRole
+from datetime import datetime
+
+from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts.models import RevokedToken, User, UserRole
 from etrainer.api.errors import ApplicationError, ErrorCode
 
 
@@ -42,3 +49,29 @@ def user_update_profile(*, user: User, data: dict) -> User:
     user.full_clean(exclude=["password"])
     user.save(update_fields=sorted(data))
     return user
+
+
+def refresh_token_revoke(*, token: RefreshToken) -> tuple[RevokedToken, bool]:
+    """Put a refresh token on the deny-list; ``created`` is False when it already was there.
+
+    ``get_or_create`` rides on the unique index on ``jti``: of two concurrent calls exactly one
+    creates the row (on SQL and on MongoDB alike), so a refresh token rotates only once.
+    """
+    return RevokedToken.objects.get_or_create(
+        jti=token.payload[api_settings.JTI_CLAIM],
+        defaults={"expires_at": datetime_from_epoch(token.payload["exp"])},
+    )
+
+
+def auth_logout(*, refresh: str) -> None:
+    """Revoke a refresh token (its signature and expiry checked). Logging out twice is harmless.
+
+    Access tokens stay valid until they expire (JWT_ACCESS_MINUTES): they are not looked up.
+    """
+    refresh_token_revoke(token=RefreshToken(refresh))
+
+
+def revoked_tokens_purge(*, now: datetime | None = None) -> int:
+    """Drop deny-list entries of tokens that have expired anyway; returns how many."""
+    deleted, _ = RevokedToken.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted

@@ -1,10 +1,10 @@
 from django.urls import path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts.apis import MeApi
+from accounts.apis import LogoutApi, MeApi, TokenObtainApi, TokenRefreshApi
 
 urlpatterns = [
-    path("auth/token", TokenObtainPairView.as_view(), name="token-obtain"),
-    path("auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token", TokenObtainApi.as_view(), name="token-obtain"),
+    path("auth/token/refresh", TokenRefreshApi.as_view(), name="token-refresh"),
+    path("auth/logout", LogoutApi.as_view(), name="logout"),
     path("me", MeApi.as_view(), name="me"),
 ]

@@ -32,6 +32,17 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Rate limits: the proxies in front (nginx, the container network) are on private addresses, and
+# only they may name the client in X-Forwarded-For. Without this every client would share nginx's
+# address, and so one limit.
+RATELIMIT_TRUSTED_PROXIES = env.list(
+    "RATELIMIT_TRUSTED_PROXIES",
+    default=["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"],
+)
+CORS_ALLOW_ALL_ORIGINS = False
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")

@@ -1,0 +1,267 @@
+"""Shared rate limits per endpoint group, applied by one middleware on django-ratelimit's counters.
+
+The views are written by several teams, so limits are not decorators on each view: a small ordered
+prefix table maps a request path to a group (auth, uploads, ai, system, default), and the group's
+rate comes from settings (``RATELIMIT_RATES``, filled from the environment). Counters live in the
+shared Redis cache, so every process and every replica counts against the same limit.
+
+django-ratelimit decides the key layout, the rate syntax and the window; on django-redis this
+module increments the counter in one pipelined round trip (``SET NX EX`` + ``INCR``) where the
+library's ``get_usage`` makes two (``SET NX``, then an ``EVAL`` of ``EXISTS`` + ``INCRBY``). The
+keys are the library's own, so ``django_ratelimit.core.get_usage`` reads the same counts. Any other
+cache (local memory in development) goes through ``get_usage`` itself.
+"""
+
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpResponse, JsonResponse
+from django_ratelimit import core as ratelimit_core
+from redis.exceptions import RedisError
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from etrainer.api.errors import ErrorCode, error_body
+from etrainer.api.views import wants_json
+from monitoring.metrics import record_ratelimit_event
+
+logger = logging.getLogger("etrainer.ratelimit")
+
+KEY_IP = "ip"
+KEY_USER_OR_IP = "user_or_ip"
+ALL_METHODS = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    prefix: str
+    group: str
+    key: str = KEY_USER_OR_IP
+    methods: frozenset[str] | None = ALL_METHODS
+
+
+# First match wins; a path that matches nothing (/health, /metrics, static files) is never limited.
+RULES: tuple[Rule, ...] = (
+    Rule("/api/auth/", "auth", key=KEY_IP),
+    Rule("/admin/login/", "auth", key=KEY_IP, methods=frozenset({"POST"})),
+    Rule("/api/uploads/", "uploads"),
+    Rule("/api/ai-tokens/consume", "ai"),
+    Rule("/api/system/", "system"),
+    Rule("/api/", "default"),
+)
+
+
+def rule_for(path: str, method: str) -> Rule | None:
+    for rule in RULES:
+        if path.startswith(rule.prefix):
+            if rule.methods is not None and method not in rule.methods:
+                return None
+            return rule
+    return None
+
+
+@dataclass(frozen=True)
+class Usage:
+    count: int
+    limit: int
+    retry_after: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+class CounterUnavailable(Exception):
+    """The shared counter could not be read or incremented (Redis down, breaker open)."""
+
+
+# --- client address -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs if cidr.strip())
+
+
+def _is_trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request) -> str:
+    """The caller's address; ``X-Forwarded-For`` counts only when the peer is a trusted proxy.
+
+    Walking the header from the right, each hop added by a trusted proxy is skipped and the first
+    untrusted address is the client: anything to its left was written by the client itself and
+    could be forged. A malformed entry ends the walk at the last address known to be good.
+    (django-ratelimit calls this through ``RATELIMIT_IP_META_KEY``.)
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    networks = _networks(tuple(settings.RATELIMIT_TRUSTED_PROXIES))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if not forwarded or not _is_trusted(remote, networks):
+        return remote
+    client = remote
+    for hop in reversed([part.strip() for part in forwarded.split(",")]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return client
+        client = hop
+        if not _is_trusted(hop, networks):
+            return hop
+    return client
+
+
+# --- key ------------------------------------------------------------------------------------
+
+
+VERIFIED_TOKEN_ATTR = "verified_access_token"  # noqa: S105 (an attribute name)
+
+
+def _bearer_user_id(request) -> str | None:
+    """The user id of a valid access token, read before DRF authenticates the request.
+
+    simplejwt's AccessToken checks the signature, expiry and token type, so a forged or expired
+    token is keyed by address like any anonymous call. No database query is made. Verifying costs
+    ~130 us (PyJWT's segment checks), so the result is left on the request as
+    ``(raw token, AccessToken)`` under ``VERIFIED_TOKEN_ATTR`` for an authentication class to
+    reuse instead of verifying the same token again.
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme not in jwt_settings.AUTH_HEADER_TYPES or not raw:
+        return None
+    raw = raw.strip()
+    try:
+        token = AccessToken(raw)
+    except TokenError:
+        return None
+    setattr(request, VERIFIED_TOKEN_ATTR, (raw, token))
+    user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+    return str(user_id) if user_id is not None else None
+
+
+def rate_key(request, rule: Rule) -> str:
+    if rule.key == KEY_USER_OR_IP:
+        user_id = _bearer_user_id(request)
+        if user_id is not None:
+            return f"user:{user_id}"
+    return f"ip:{ratelimit_core._get_ip(request)}"
+
+
+# --- counting -------------------------------------------------------------------------------
+
+
+def count_request(request, group: str, key: str, rate: str) -> Usage:
+    """Add this request to the group's counter and return the usage in the current window."""
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    if hasattr(cache, "client") and hasattr(cache.client, "get_client"):
+        return _count_pipelined(cache, group, key, rate)
+    return _count_with_library(request, group, key, rate)
+
+
+def _count_pipelined(cache, group: str, key: str, rate: str) -> Usage:
+    limit, period = ratelimit_core._split_rate(rate)
+    window = ratelimit_core._get_window(key, period)
+    cache_key = cache.client.make_key(
+        ratelimit_core._make_cache_key(group, window, rate, key, ratelimit_core.ALL)
+    )
+    try:
+        pipe = cache.client.get_client(write=True).pipeline(transaction=False)
+        pipe.set(cache_key, 0, ex=period + ratelimit_core.EXPIRATION_FUDGE, nx=True)
+        pipe.incr(cache_key)
+        _, count = pipe.execute()
+    except (RedisError, OSError) as error:
+        raise CounterUnavailable(str(error)) from error
+    return Usage(count=int(count), limit=limit, retry_after=max(1, window - int(time.time())))
+
+
+def _count_with_library(request, group: str, key: str, rate: str) -> Usage:
+    usage = ratelimit_core.get_usage(
+        request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
+    )
+    if usage is None or usage["time_left"] < 0:
+        raise CounterUnavailable("the rate-limit cache did not answer")
+    return Usage(count=usage["count"], limit=usage["limit"], retry_after=max(1, usage["time_left"]))
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+def limited_response(request, group: str, usage: Usage) -> HttpResponse:
+    message = "Too many requests. Try again later."
+    if wants_json(request):
+        details = {"group": group, "limit": usage.limit, "retry_after": usage.retry_after}
+        response = JsonResponse(error_body(ErrorCode.RATE_LIMITED, message, details), status=429)
+    else:
+        response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(usage.retry_after)
+    return response
+
+
+def unavailable_response(request) -> HttpResponse:
+    message = "Rate limiting is unavailable. Try again shortly."
+    if wants_json(request):
+        response = JsonResponse(error_body(ErrorCode.SERVICE_UNAVAILABLE, message), status=503)
+    else:
+        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "5"
+    return response
+
+
+class _OutageLog:
+    """Log a counter outage at most once a minute per process: every request would flood the log."""
+
+    interval = 60.0
+    last = float("-inf")
+
+    @classmethod
+    def warn(cls, group: str, error: Exception, fail_open: bool) -> None:
+        now = time.monotonic()
+        if now - cls.last >= cls.interval:
+            cls.last = now
+            action = "letting requests through" if fail_open else "refusing requests"
+            logger.warning("Rate-limit counter unavailable (%s), %s: %s", group, action, error)
+
+
+class RateLimitMiddleware:
+    """Count each API request against its group's shared limit; answer 429 past the limit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rejection = self._check(request)
+        return rejection if rejection is not None else self.get_response(request)
+
+    def _check(self, request) -> HttpResponse | None:
+        if not getattr(settings, "RATELIMIT_ENABLE", True):
+            return None
+        rule = rule_for(request.path_info, request.method)
+        rate = settings.RATELIMIT_RATES.get(rule.group) if rule else None
+        if not rate:
+            return None
+        try:
+            usage = count_request(request, rule.group, rate_key(request, rule), rate)
+        except CounterUnavailable as error:
+            return self._counter_unavailable(request, rule.group, error)
+        if usage.exceeded:
+            record_ratelimit_event(rule.group, "limited")
+            return limited_response(request, rule.group, usage)
+        return None
+
+    def _counter_unavailable(self, request, group: str, error: Exception) -> HttpResponse | None:
+        fail_open = getattr(settings, "RATELIMIT_FAIL_OPEN", True)
+        _OutageLog.warn(group, error, fail_open)
+        record_ratelimit_event(group, "failed_open" if fail_open else "failed_closed")
+        return None if fail_open else unavailable_response(request)
