@@ -7,11 +7,22 @@ MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-postgres lint format migrations mongo-migrations check-mongo
+.PHONY: test-mongo test-nginx
+.PHONY: jobs-smoke worker beat
+.PHONY: fuzz audit
+.PHONY: bench-access
 
 help:
 	@echo "make run               serve the API on 127.0.0.1:8000 (SQLite, no Redis, eager tasks)"
 	@echo "make test              run the whole test suite (needs redis-server installed)"
 	@echo "make test-postgres     the suite against a throwaway PostgreSQL cluster"
+	@echo "make test-mongo        the suite against MONGO_URL (needs a reachable MongoDB 6+ replica set)"
+	@echo "make test-nginx        nginx.conf in a real nginx in front of two gunicorns"
+	@echo "make jobs-smoke        real redis + celery worker + beat: a scheduled run, a SIGKILLed worker"
+	@echo "make worker / beat     a celery worker / the one beat (set CELERY_BROKER_URL and REDIS_URL)"
+	@echo "make fuzz              schemathesis against /api/schema on a live gunicorn (bounded, fixed seed)"
+	@echo "make audit             pip-audit --strict over requirements.txt"
+	@echo "make bench-access      warm /api/me/access vs a bare Django view on gunicorn (wrk)"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make migrations        SQL migrations, then the MongoDB set (mongo-migrations)"
 
@@ -28,13 +39,39 @@ run: $(STAMP)
 	mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) bootstrap_demo
+	$(MANAGE) seed_demo_catalog
+	$(MANAGE) setup_schedules
 	$(MANAGE) runserver 127.0.0.1:8000
+
+jobs-smoke: $(STAMP)
+	$(BIN)/python -m jobs.smoke
+
+worker: $(STAMP)
+	$(BIN)/celery -A etrainer worker --loglevel=INFO --concurrency=$${CELERY_WORKER_CONCURRENCY:-2}
+
+beat: $(STAMP)
+	$(BIN)/celery -A etrainer beat --loglevel=INFO
+
+fuzz: $(STAMP)
+	$(BIN)/python -m etrainer.tests.security.fuzz
+
+audit: $(STAMP)
+	bash etrainer/tests/security/dependency_audit.sh
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	bash deploy/ci/with_postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# No MongoDB server can run on the development and CI machines: point MONGO_URL at one that can
+# (a replica set: transactions and the backend need one), e.g. the compose stack's or Atlas.
+MONGO_URL ?= mongodb://127.0.0.1:27017/etrainer?replicaSet=rs0
+test-mongo: $(STAMP)
+	DATABASE_URL='$(MONGO_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-nginx: $(STAMP)
+	$(BIN)/python -m pytest deploy/tests/test_nginx.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -51,3 +88,7 @@ migrations: $(STAMP)
 # makemigrations under the MongoDB engine needs a live server; the dummy engine does not.
 mongo-migrations: $(STAMP)
 	DJANGO_SETTINGS_MODULE=etrainer.settings.mongo_offline $(MANAGE) makemigrations
+
+# Warm /api/me/access vs a bare Django JSON view on the same gunicorn (wrk; ~2 minutes).
+bench-access: $(STAMP)
+	$(BIN)/python bench/access.py $(BENCH_ARGS)

@@ -207,6 +207,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Keep LOGGING's handlers: hijacking empties the "celery" logger (propagate=False) = silent workers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -238,15 +240,155 @@ DEMO_LEARNER_PASSWORD = env("DEMO_LEARNER_PASSWORD", default="")
 # --- App sections: each app's settings in its own block (INSTALLED_APPS += [...] there) ------
 
 # --- subscriptions ---
+# Seconds each access-cache family lives (DESIGN.md §6); Plan edits bump a version instead.
+ACCESS_CACHE_TTLS = {
+    "sub": env.int("ACCESS_CACHE_SUB_TTL", default=300),
+    "ai": env.int("ACCESS_CACHE_AI_TTL", default=60),
+    "grants": env.int("ACCESS_CACHE_GRANTS_TTL", default=600),
+    "course": env.int("ACCESS_CACHE_COURSE_TTL", default=600),
+    "user": env.int("ACCESS_CACHE_USER_TTL", default=300),
+}
 
 # --- learning / notifications ---
+# How long exam histories are kept; the weekly cleanup job deletes older ones.
+EXAM_HISTORY_RETENTION_DAYS = env.int("EXAM_HISTORY_RETENTION_DAYS", default=365)
+# Streak lengths (days) that earn an email.
+STREAK_MILESTONES = frozenset(env.list("STREAK_MILESTONES", cast=int, default=[7, 30, 100, 365]))
+NOTIFICATION_EMAIL_MAX_RETRIES = env.int("NOTIFICATION_EMAIL_MAX_RETRIES", default=5)
 
 # --- media ---
+# Uploads always stream to a temporary file on disk: nothing holds a whole video in memory.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+FILE_UPLOAD_TEMP_DIR = env("MEDIA_UPLOAD_TEMP_DIR", default=None)
+# Above the largest batch (5 images) so that 6-10 files get our own 400; more is Django's 400.
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+CLOUDINARY_URL = env("CLOUDINARY_URL", default="")
+CLOUDINARY_CLOUD_NAME = env("CLOUDINARY_CLOUD_NAME", default="")
+CLOUDINARY_API_KEY = env("CLOUDINARY_API_KEY", default="")
+CLOUDINARY_API_SECRET = env("CLOUDINARY_API_SECRET", default="")
+# Only for tests and proxies: where the SDK sends upload/destroy and Admin API calls.
+CLOUDINARY_UPLOAD_PREFIX = env("CLOUDINARY_UPLOAD_PREFIX", default="")
+MEDIA_BACKEND = env(
+    "MEDIA_BACKEND",
+    default="cloudinary" if (CLOUDINARY_URL or CLOUDINARY_CLOUD_NAME) else "local",
+)
+MEDIA_FOLDER = env("MEDIA_FOLDER", default="etrainer")
+MEDIA_CLOUDINARY_TIMEOUT = env.float("MEDIA_CLOUDINARY_TIMEOUT", default=30.0)
+MEDIA_CLOUDINARY_CHUNK_SIZE = env.int("MEDIA_CLOUDINARY_CHUNK_SIZE", default=5 * 1024 * 1024)
+MEDIA_BREAKER_FAILURES = env.int("MEDIA_BREAKER_FAILURES", default=3)
+MEDIA_BREAKER_RESET_SECONDS = env.float("MEDIA_BREAKER_RESET_SECONDS", default=30.0)
+MEDIA_STATUS_CACHE_SECONDS = env.float("MEDIA_STATUS_CACHE_SECONDS", default=60.0)
 
 # --- jobs ---
+# The lock of a run lives for the job's hard time limit + this margin; a SIGKILLed run's lock then
+# expires before the broker re-delivers its message (CELERY_VISIBILITY_TIMEOUT must be longer).
+JOBS_LOCK_TTL_MARGIN = env.int("JOBS_LOCK_TTL_MARGIN", default=60)
+JOBS_MAX_RETRIES = env.int("JOBS_MAX_RETRIES", default=3)
+JOBS_RETRY_BACKOFF = env.int("JOBS_RETRY_BACKOFF", default=30)
+JOBS_RETRY_BACKOFF_MAX = env.int("JOBS_RETRY_BACKOFF_MAX", default=600)
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "var" / "backups")
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
+BACKUP_BATCH_SIZE = env.int("BACKUP_BATCH_SIZE", default=2000)
+# Seconds slept per batch: only the jobs smoke sets it, to make a real backup slow enough to kill.
+BACKUP_THROTTLE_SECONDS = env.float("BACKUP_THROTTLE_SECONDS", default=0.0)
+BACKUP_MODELS = [
+    "accounts.User",
+    "subscriptions.Plan",
+    "subscriptions.Subscription",
+    "subscriptions.CourseGrant",
+    "subscriptions.AiTokenAccount",
+]
 
 # --- monitoring ---
+INSTALLED_APPS += ["django_prometheus"]
+# A lean subclass of django-prometheus' after-middleware (its stock pair cost ~130 us/request:
+# monitoring/middleware.py); our stats right inside the request id, so slow-request lines carry it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("etrainer.middleware.RequestIdMiddleware") + 1,
+    "monitoring.middleware.RequestStatsMiddleware",
+)
+MIDDLEWARE.append("monitoring.middleware.PrometheusMiddleware")
+# Query metrics through django-prometheus' engine wrappers: SQL engines only (none for MongoDB).
+_PROMETHEUS_DB_ENGINES = {
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+}
+DATABASES["default"]["ENGINE"] = _PROMETHEUS_DB_ENGINES.get(
+    DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"]
+)
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # A django-redis subclass: same OPTIONS, breaker connection class and IGNORE_EXCEPTIONS.
+    CACHES["default"]["BACKEND"] = "django_prometheus.cache.backends.redis.RedisCache"
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, float("inf"),
+)  # fmt: skip
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
+SLOW_REQUEST_MS = env.float("SLOW_REQUEST_MS", default=1000)
+SLOW_QUERY_MS = env.float("SLOW_QUERY_MS", default=200)
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=0.8)
+HEALTH_BROKER_TIMEOUT_SECONDS = env.float("HEALTH_BROKER_TIMEOUT_SECONDS", default=0.5)
+CELERY_PING_TIMEOUT_SECONDS = env.float("CELERY_PING_TIMEOUT_SECONDS", default=0.5)
+CACHE_DASHBOARD_SCAN_LIMIT = env.int("CACHE_DASHBOARD_SCAN_LIMIT", default=10000)
 
 # --- deployment ---
+# Processes per Celery worker container (docker compose scales containers); unset = CPU count.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)
 
 # --- security / rate limits ---
+INSTALLED_APPS += ["corsheaders", "django_ratelimit"]
+# CORS first (a 429 must still carry CORS headers for a browser to read it), then the limits.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),
+    "corsheaders.middleware.CorsMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),
+    "etrainer.ratelimit.RateLimitMiddleware",
+)
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = env.bool("RATELIMIT_FAIL_OPEN", default=True)
+RATELIMIT_IP_META_KEY = "etrainer.ratelimit.client_ip"
+RATELIMIT_TRUSTED_PROXIES = env.list("RATELIMIT_TRUSTED_PROXIES", default=[])
+RATELIMIT_RATES = {
+    "auth": env("RATELIMIT_AUTH", default="10/m"),
+    "uploads": env("RATELIMIT_UPLOADS", default="20/m"),
+    "ai": env("RATELIMIT_AI", default="30/m"),
+    "system": env("RATELIMIT_SYSTEM", default="60/m"),
+    "default": env("RATELIMIT_DEFAULT", default="300/m"),
+}
+# Failed logins per account (token endpoint and admin login), on top of the per-IP auth limit.
+RATELIMIT_LOGIN_FAILURES = env("RATELIMIT_LOGIN_FAILURES", default="5/15m")
+AUTHENTICATION_BACKENDS = ["accounts.backends.RateLimitedModelBackend"]
+SILENCED_SYSTEM_CHECKS = []
+if CACHES["default"]["BACKEND"] == "django_prometheus.cache.backends.redis.RedisCache":
+    # A django-redis subclass (metrics only): django-ratelimit's list just doesn't name it.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
+
+SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] = True
+SIMPLE_JWT["BLACKLIST_AFTER_ROTATION"] = True
+
+# --- realtime ---
+# WebSocket notifications (notifications/consumers.py) under the ASGI service. The channel layer is
+# Redis pub/sub (one PUBLISH per notification, fan-out in each ASGI process); the in-memory layer
+# only under the embedded default, where one process is the whole system.
+INSTALLED_APPS += ["channels"]
+CHANNEL_LAYER_URL = env("CHANNEL_LAYER_URL", default="") or REDIS_URL
+CHANNEL_LAYER_PREFIX = f"{CACHE_KEY_PREFIX}:ws"
+if CHANNEL_LAYER_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [CHANNEL_LAYER_URL], "prefix": CHANNEL_LAYER_PREFIX},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+WS_MAX_CONNECTIONS_PER_USER = env.int("WS_MAX_CONNECTIONS_PER_USER", default=5)
+WS_HEARTBEAT_SECONDS = env.float("WS_HEARTBEAT_SECONDS", default=25.0)
+WS_AUTH_TIMEOUT_SECONDS = env.float("WS_AUTH_TIMEOUT_SECONDS", default=10.0)
