@@ -4,7 +4,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from etrainer.api.pagination import CursorPagination
+from etrainer.api.pagination import CursorPagination, paginated_schema
 from learning.models import EXAM_CODE_MAX_LENGTH
 from learning.selectors import exam_history_get, exam_history_list, streak_summary
 from learning.services import exam_history_record
@@ -63,7 +63,13 @@ class ExamHistoryApi(APIView):
         duration_s = serializers.IntegerField(min_value=0, max_value=MAX_INT)
         taken_at = serializers.DateTimeField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses=ExamHistoryOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="exams_history_list",
+        parameters=[FilterSerializer],
+        responses=paginated_schema(
+            ExamHistoryOutputSerializer, name="PaginatedExamHistoryList", cursor=True
+        ),
+    )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)

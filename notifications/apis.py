@@ -4,7 +4,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from etrainer.api.pagination import CursorPagination
+from etrainer.api.pagination import CursorPagination, paginated_schema
 from notifications.models import NotificationChannel
 from notifications.selectors import notification_list
 from notifications.services import notification_mark_read, notifications_mark_all_read
@@ -35,7 +35,12 @@ class NotificationListApi(APIView):
         unread = serializers.BooleanField(required=False, allow_null=True, default=None)
         channel = serializers.ChoiceField(choices=NotificationChannel.choices, required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses=NotificationOutputSerializer(many=True))
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=paginated_schema(
+            NotificationOutputSerializer, name="PaginatedNotificationList", cursor=True
+        ),
+    )
     def get(self, request):
         # A plain dict: with a QueryDict DRF would read a missing boolean as False.
         filters = self.FilterSerializer(data=request.query_params.dict())

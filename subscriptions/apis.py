@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from etrainer.api.authentication import CachedJWTAuthentication
-from etrainer.api.pagination import PageNumberPagination
+from etrainer.api.pagination import PageNumberPagination, paginated_schema
 from subscriptions import selectors, services
 
 SUBSCRIPTION_ID = OpenApiParameter("subscription_id", str, OpenApiParameter.PATH)
@@ -44,7 +44,7 @@ class PlanOutputSerializer(serializers.Serializer):
 class PlanListApi(SubscriptionsApi):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=PlanOutputSerializer(many=True))
+    @extend_schema(responses=paginated_schema(PlanOutputSerializer, name="PaginatedPlanList"))
     def get(self, request):
         return _paginated(self, request, selectors.plan_list(), PlanOutputSerializer)
 
@@ -66,7 +66,10 @@ class PlanInputSerializer(serializers.Serializer):
 
 
 class SubscriptionListCreateApi(SubscriptionsApi):
-    @extend_schema(responses=SubscriptionOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="subscriptions_list",
+        responses=paginated_schema(SubscriptionOutputSerializer, name="PaginatedSubscriptionList"),
+    )
     def get(self, request):
         queryset = selectors.subscription_list(user=request.user)
         return _paginated(self, request, queryset, SubscriptionOutputSerializer)
@@ -181,7 +184,7 @@ class CourseOutputSerializer(serializers.Serializer):
 
 
 class CourseListApi(SubscriptionsApi):
-    @extend_schema(responses=CourseOutputSerializer(many=True))
+    @extend_schema(responses=paginated_schema(CourseOutputSerializer, name="PaginatedCourseList"))
     def get(self, request):
         return _paginated(self, request, selectors.course_list(), CourseOutputSerializer)
 
