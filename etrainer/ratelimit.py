@@ -27,6 +27,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
+from etrainer.api.authentication import verified_tokens
 from etrainer.api.errors import ErrorCode, error_body
 from etrainer.api.views import wants_json
 from monitoring.metrics import record_ratelimit_event
@@ -125,28 +126,26 @@ def client_ip(request) -> str:
 # --- key ------------------------------------------------------------------------------------
 
 
-VERIFIED_TOKEN_ATTR = "verified_access_token"  # noqa: S105 (an attribute name)
-
-
 def _bearer_user_id(request) -> str | None:
     """The user id of a valid access token, read before DRF authenticates the request.
 
     simplejwt's AccessToken checks the signature, expiry and token type, so a forged or expired
     token is keyed by address like any anonymous call. No database query is made. Verifying costs
-    ~130 us (PyJWT's segment checks), so the result is left on the request as
-    ``(raw token, AccessToken)`` under ``VERIFIED_TOKEN_ATTR`` for an authentication class to
-    reuse instead of verifying the same token again.
+    ~130 us (PyJWT's segment checks), so verified tokens go into the per-process memo that
+    ``CachedJWTAuthentication`` reads too: a token is verified once per process, not per request.
     """
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, raw = header.partition(" ")
     if scheme not in jwt_settings.AUTH_HEADER_TYPES or not raw:
         return None
-    raw = raw.strip()
-    try:
-        token = AccessToken(raw)
-    except TokenError:
-        return None
-    setattr(request, VERIFIED_TOKEN_ATTR, (raw, token))
+    raw_bytes = raw.strip().encode()
+    token = verified_tokens.get(raw_bytes)
+    if token is None:
+        try:
+            token = AccessToken(raw_bytes)
+        except TokenError:
+            return None
+        verified_tokens.add(raw_bytes, token)
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
     return str(user_id) if user_id is not None else None
 

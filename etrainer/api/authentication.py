@@ -10,8 +10,8 @@ fields: the other fields (password, last_login, ...) are deferred, so reading on
 ``save()`` writes only the loaded fields, never blanks. Saving or deleting a user invalidates the
 entry (``subscriptions.signals``), so deactivation takes effect on the next request.
 
-It is used by the subscriptions views (the hot endpoints); the project default stays simplejwt's
-class, whose fresh row other apps' writes may rely on.
+It is used by the subscriptions views (the hot endpoints); the project default is
+``MemoizedJWTAuthentication``, which loads the fresh row other apps' writes may rely on.
 """
 
 import time
@@ -82,7 +82,21 @@ class VerifiedTokens:
 verified_tokens = VerifiedTokens()
 
 
-class CachedJWTAuthentication(JWTAuthentication):
+class MemoizedJWTAuthentication(JWTAuthentication):
+    """simplejwt's authentication (the user row is loaded), verifying each token once per process.
+
+    The project default: the rate-limit middleware has usually verified the token already.
+    """
+
+    def get_validated_token(self, raw_token):
+        token = verified_tokens.get(raw_token)
+        if token is None:
+            token = super().get_validated_token(raw_token)
+            verified_tokens.add(raw_token, token)
+        return token
+
+
+class CachedJWTAuthentication(MemoizedJWTAuthentication):
     """Stores the cache ``Lookup`` on the request for ``access_summary_for_request``.
 
     A view may name extra keys for the same round trip with ``access_prefetch(kwargs)``, which
@@ -96,10 +110,7 @@ class CachedJWTAuthentication(JWTAuthentication):
         raw_token = self.get_raw_token(header)
         if raw_token is None:
             return None
-        token = verified_tokens.get(raw_token)
-        if token is None:
-            token = self.get_validated_token(raw_token)
-            verified_tokens.add(raw_token, token)
+        token = self.get_validated_token(raw_token)
         user_id = token.get(api_settings.USER_ID_CLAIM)
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
@@ -155,3 +166,7 @@ class CachedJWTScheme(SimpleJWTScheme):
 
     target_class = "etrainer.api.authentication.CachedJWTAuthentication"
     name = "jwtAuthCached"
+
+
+class MemoizedJWTScheme(SimpleJWTScheme):
+    target_class = "etrainer.api.authentication.MemoizedJWTAuthentication"

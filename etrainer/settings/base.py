@@ -154,7 +154,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # --- Django REST framework, JWT, OpenAPI ------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "etrainer.api.authentication.MemoizedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

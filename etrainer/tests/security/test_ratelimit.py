@@ -8,6 +8,7 @@ from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from etrainer.api.authentication import verified_tokens
 from etrainer.ratelimit import client_ip, rate_key, rule_for
 from etrainer.redis_breaker import CircuitBreakerConnection
 
@@ -195,16 +196,24 @@ def test_counters_are_django_ratelimits_own(tiny_limits, rf):
     assert usage["count"] == 2
 
 
-def test_the_verified_token_is_left_on_the_request_for_authentication(learner, rf):
+def test_a_token_verified_for_the_limit_is_not_verified_again_by_authentication(learner, rf):
     token = str(AccessToken.for_user(learner))
     request = rf.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     key = rate_key(request, rule_for("/api/me", "GET"))
 
     assert key == f"user:{learner.pk}"
-    raw, verified = request.verified_access_token
-    assert raw == token
-    assert str(verified["user_id"]) == str(learner.pk)
+    remembered = verified_tokens.get(token.encode())
+    assert remembered is not None
+    assert str(remembered["user_id"]) == str(learner.pk)
+
+
+def test_a_forged_token_is_not_remembered(learner, rf):
+    token = str(AccessToken.for_user(learner))[:-2] + "xx"
+    request = rf.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert rate_key(request, rule_for("/api/me", "GET")).startswith("ip:")
+    assert verified_tokens.get(token.encode()) is None
 
 
 @pytest.mark.parametrize(
