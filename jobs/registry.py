@@ -92,6 +92,13 @@ JOBS: dict[str, JobSpec] = {
             in_words="every day at 03:00",
         ),
         JobSpec(
+            name="purge_revoked_tokens",
+            task="accounts.tasks.purge_revoked_tokens_task",
+            description="Drop refresh-token deny-list entries whose tokens have expired anyway.",
+            crontab=Crontab(minute="30", hour="4"),
+            in_words="every day at 04:30",
+        ),
+        JobSpec(
             name="send_email_notification",
             task="notifications.tasks.send_email_notification_task",
             description="Queued delivery of one email notification, with retries.",

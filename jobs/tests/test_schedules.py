@@ -17,6 +17,8 @@ EXPECTED = {  # DESIGN.md §8: minute hour day-of-month month day-of-week
     "generate_weekly_reports": ("notifications.tasks.generate_weekly_reports_task", "0 8 * * 1"),
     "update_streaks": ("learning.tasks.update_streaks_task", "0 0 * * *"),
     "backup_critical_data": ("jobs.tasks.backup_critical_data_task", "0 3 * * *"),
+    # not in §8: the refresh-token deny-list would otherwise grow forever
+    "purge_revoked_tokens": ("accounts.tasks.purge_revoked_tokens_task", "30 4 * * *"),
 }
 
 
