@@ -8,12 +8,13 @@ MANAGE := $(BIN)/python manage.py
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-postgres lint format migrations mongo-migrations check-mongo
 .PHONY: test-mongo test-nginx
-.PHONY: jobs-smoke worker beat
+.PHONY: jobs-smoke worker beat run-asgi
 .PHONY: fuzz audit
-.PHONY: bench-access
+.PHONY: bench-access bench-jobs bench
 
 help:
 	@echo "make run               serve the API on 127.0.0.1:8000 (SQLite, no Redis, eager tasks)"
+	@echo "make run-asgi          WebSocket notifications (uvicorn) on 127.0.0.1:8001 (/ws/notifications)"
 	@echo "make test              run the whole test suite (needs redis-server installed)"
 	@echo "make test-postgres     the suite against a throwaway PostgreSQL cluster"
 	@echo "make test-mongo        the suite against MONGO_URL (needs a reachable MongoDB 6+ replica set)"
@@ -23,6 +24,8 @@ help:
 	@echo "make fuzz              schemathesis against /api/schema on a live gunicorn (bounded, fixed seed)"
 	@echo "make audit             pip-audit --strict over requirements.txt"
 	@echo "make bench-access      warm /api/me/access vs a bare Django view on gunicorn (wrk)"
+	@echo "make bench             load + faults + memory, all on 127.0.0.1 (~9 min): bench/RESULTS.md"
+	@echo "make bench-jobs        expiry, token reset, history cleanup on 10k/100k rows: queries, memory"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make migrations        SQL migrations, then the MongoDB set (mongo-migrations)"
 
@@ -42,6 +45,12 @@ run: $(STAMP)
 	$(MANAGE) seed_demo_catalog
 	$(MANAGE) setup_schedules
 	$(MANAGE) runserver 127.0.0.1:8000
+
+# WebSocket notifications. Without REDIS_URL/CHANNEL_LAYER_URL the channel layer is in-memory: only
+# notifications created in this very process reach its sockets (set REDIS_URL beside `make run`).
+run-asgi: $(STAMP)
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-etrainer.settings.local} \
+	  $(BIN)/uvicorn etrainer.asgi:application --host 127.0.0.1 --port $${ASGI_PORT:-8001} --reload --no-access-log
 
 jobs-smoke: $(STAMP)
 	$(BIN)/python -m jobs.smoke
@@ -92,3 +101,13 @@ mongo-migrations: $(STAMP)
 # Warm /api/me/access vs a bare Django JSON view on the same gunicorn (wrk; ~2 minutes).
 bench-access: $(STAMP)
 	$(BIN)/python bench/access.py $(BENCH_ARGS)
+
+# Three batched jobs on 10 k and 100 k rows: query counts and peak memory (~2 minutes on SQLite;
+# PostgreSQL when DATABASE_URL points at one).
+bench-jobs: $(STAMP)
+	$(BIN)/python bench/jobs.py $(BENCH_ARGS)
+
+# Load and resilience suite: throughput, Zipf cache hit rate, Redis/PostgreSQL/Celery faults,
+# worker memory; writes bench/RESULTS.md (~9 minutes, everything on 127.0.0.1).
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)

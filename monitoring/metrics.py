@@ -101,3 +101,44 @@ RATELIMIT_EVENTS = Counter(
 
 def record_ratelimit_event(group: str, outcome: str) -> None:
     RATELIMIT_EVENTS.labels(group=group, outcome=outcome).inc()
+
+
+# --- realtime (WebSocket notifications) ---
+WS_CONNECTIONS = Gauge(
+    "etrainer_ws_connections",
+    "Open authenticated WebSocket connections (summed over live processes).",
+    multiprocess_mode="livesum",
+)
+WS_MESSAGES_SENT = Counter(
+    "etrainer_ws_messages_sent_total", "Notifications pushed to WebSocket connections."
+)
+WS_SEND_FAILURES = Counter(
+    "etrainer_ws_send_failures_total",
+    "Notifications that could not be published (publish) or pushed to a connection (deliver).",
+    ["stage"],
+)
+WS_REFUSED = Counter(
+    "etrainer_ws_refused_total",
+    "WebSocket connections closed at connect: unauthorized, too_many, unavailable.",
+    ["reason"],
+)
+
+
+def record_ws_connection_opened() -> None:
+    WS_CONNECTIONS.inc()
+
+
+def record_ws_connection_closed() -> None:
+    WS_CONNECTIONS.dec()
+
+
+def record_ws_message_sent() -> None:
+    WS_MESSAGES_SENT.inc()
+
+
+def record_ws_send_failure(stage: str, count: int = 1) -> None:
+    WS_SEND_FAILURES.labels(stage=stage).inc(count)
+
+
+def record_ws_refused(reason: str) -> None:
+    WS_REFUSED.labels(reason=reason).inc()

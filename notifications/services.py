@@ -2,7 +2,7 @@
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery.exceptions import CeleryError
@@ -16,7 +16,7 @@ from kombu.exceptions import KombuError
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from notifications.models import Notification, NotificationChannel
-from notifications.selectors import notification_get
+from notifications.selectors import notification_existing_keys, notification_get
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,9 @@ def notify(
     if channel == NotificationChannel.EMAIL:
         notification_id = str(notification.pk)
         transaction.on_commit(lambda: notification_queue_email(notification_id=notification_id))
+    from notifications.realtime import notification_publish  # WebSocket push after commit
+
+    notification_publish(notification=notification)
     return NotifyResult(notification=notification, created=True)
 
 
@@ -190,3 +193,88 @@ def _template_names(kind: str, extension: str) -> list[str]:
         f"notifications/email/{kind}.{extension}",
         f"notifications/email/default.{extension}",
     ]
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    """A notice to store in bulk with ``notifications_create_many``; it needs a ``dedupe_key``."""
+
+    user: object
+    kind: str
+    title: str
+    dedupe_key: str
+    body: str = ""
+    channel: str = NotificationChannel.IN_APP
+    payload: dict = field(default_factory=dict)
+
+
+def notifications_create_many(*, drafts: list[NotificationDraft]) -> int:
+    """Store the drafts whose ``dedupe_key`` is new and queue the emails among them; how many
+    were stored. Two queries for the whole list: the existing keys, then one bulk insert.
+
+    The pre-filter is only a shortcut; the unique index still decides. Should another writer
+    store one of the keys in between, the bulk insert fails (``ignore_conflicts`` does not exist
+    on MongoDB) and the list is stored row by row through ``notify``, which treats the conflict
+    as "already there". On MongoDB the failed insert may have stored the rows before the conflict;
+    their emails are queued too: delivery claims the row, so an email queued twice is sent once.
+    """
+    existing = notification_existing_keys(keys=[draft.dedupe_key for draft in drafts])
+    fresh = {draft.dedupe_key: draft for draft in drafts if draft.dedupe_key not in existing}
+    if not fresh:
+        return 0
+    notifications = [_notification_from(draft) for draft in fresh.values()]
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create(notifications)
+    except IntegrityError:
+        return _create_one_by_one(list(fresh.values()))
+    _queue_emails(notifications)
+    return len(notifications)
+
+
+def _notification_from(draft: NotificationDraft) -> Notification:
+    notification = Notification(
+        user=draft.user,
+        kind=draft.kind,
+        channel=draft.channel,
+        title=draft.title,
+        body=draft.body,
+        payload=draft.payload,
+        dedupe_key=draft.dedupe_key,
+    )
+    _validate(notification)
+    return notification
+
+
+def _queue_emails(notifications: list[Notification]) -> None:
+    for notification in notifications:
+        if notification.channel == NotificationChannel.EMAIL and notification.pk is not None:
+            notification_id = str(notification.pk)
+            transaction.on_commit(
+                lambda notification_id=notification_id: notification_queue_email(
+                    notification_id=notification_id
+                )
+            )
+
+
+def _create_one_by_one(drafts: list[NotificationDraft]) -> int:
+    results = [
+        notify(
+            user=draft.user,
+            kind=draft.kind,
+            title=draft.title,
+            body=draft.body,
+            channel=draft.channel,
+            dedupe_key=draft.dedupe_key,
+            payload=draft.payload,
+        )
+        for draft in drafts
+    ]
+    created_ids = {result.notification.pk for result in results if result.created}
+    unqueued = Notification.objects.filter(
+        dedupe_key__in=[draft.dedupe_key for draft in drafts],
+        channel=NotificationChannel.EMAIL,
+        sent_at__isnull=True,
+    ).exclude(pk__in=created_ids)
+    _queue_emails(list(unqueued))
+    return len(created_ids)

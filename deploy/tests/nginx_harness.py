@@ -2,8 +2,8 @@
 
 The rendered file is nginx.conf with only the machine-specific parts replaced (SUBSTITUTED): the
 worker user, pid/log/temp paths, the include directory, the listen ports, the certificate and
-the upstream servers. Everything else, the limits, routes, headers and error pages, is the text
-that ships.
+the upstream servers (app and ASGI). Everything else, the limits, routes, headers and error pages,
+is the text that ships.
 """
 
 import getpass
@@ -24,6 +24,7 @@ NGINX_CONF = ROOT / "nginx.conf"
 INCLUDE_DIR = ROOT / "deploy" / "nginx"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 UPSTREAM_LINE = re.compile(r"^(\s*)server app:8000 ([^;]*);$", re.MULTILINE)
+WS_UPSTREAM_LINE = re.compile(r"^(\s*)server asgi:8001 ([^;]*);$", re.MULTILINE)
 SUBSTITUTED = (
     "user www-data;",
     "pid /run/nginx.pid;",
@@ -51,6 +52,8 @@ class NginxLayout:
     upstreams: list[str]
     cert: Path
     key: Path
+    # The ASGI servers behind /ws/ (the `asgi` service); by default the app upstreams.
+    ws_upstreams: list[str] | None = None
 
 
 def render(text: str, layout: NginxLayout) -> str:
@@ -80,6 +83,12 @@ def render(text: str, layout: NginxLayout) -> str:
     )
     if count != 1:
         raise ValueError("nginx.conf must have exactly one `server app:8000 …;` upstream line")
+    ws_upstreams = layout.ws_upstreams or layout.upstreams
+    text, count = WS_UPSTREAM_LINE.subn(
+        lambda m: "\n".join(f"{m[1]}server {up} {m[2]};" for up in ws_upstreams), text
+    )
+    if count != 1:
+        raise ValueError("nginx.conf must have exactly one `server asgi:8001 …;` upstream line")
     return text
 
 

@@ -16,7 +16,7 @@ from deploy.tests.nginx_harness import ROOT
 from etrainer.tests.subprocess_env import env_file
 
 COMPOSE = ROOT / "docker-compose.yml"
-APP_SERVICES = ("app", "worker", "beat", "migrate")
+APP_SERVICES = ("app", "asgi", "worker", "beat", "migrate")
 MONGO_NODES = ("mongo1", "mongo2", "mongo3")
 TOOLS = ("mongo-express", "redis-commander", "flower")
 SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|BASIC_AUTH)", re.I)
@@ -48,6 +48,23 @@ def test_three_app_replicas_run_gunicorn_behind_nginx(services):
     assert {"80", "443"} <= {port.rsplit(":", 1)[-1] for port in services["nginx"]["ports"]}
 
 
+def test_websockets_are_served_by_the_asgi_service_behind_nginx(services):
+    asgi = services["asgi"]
+    nginx_conf = (ROOT / "nginx.conf").read_text()
+    ws_upstream = re.search(r"upstream etrainer_ws \{(.*?)\}", nginx_conf, re.DOTALL)
+    ws_location = re.search(r"location /ws/ \{(.*?)\}", nginx_conf, re.DOTALL)
+
+    assert command_text(asgi).startswith("uvicorn etrainer.asgi:application")
+    assert "--port 8001" in command_text(asgi)
+    assert "ports" not in asgi
+    assert asgi["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["nginx"]["depends_on"]["asgi"]["condition"] == "service_healthy"
+    assert "server asgi:8001 " in ws_upstream[1]
+    assert "proxy_pass http://etrainer_ws;" in ws_location[1]
+    assert "proxy_read_timeout 1h;" in ws_location[1]
+    assert "proxy_set_header" not in ws_location[1]  # would drop the inherited Upgrade headers
+
+
 def test_exactly_one_beat_and_scalable_workers(services):
     beats = [name for name, s in services.items() if re.search(r"\bbeat\b", command_text(s))]
 
@@ -58,7 +75,7 @@ def test_exactly_one_beat_and_scalable_workers(services):
     assert "container_name" not in services["worker"]
 
 
-@pytest.mark.parametrize("name", ["nginx", "app", "worker", "redis", *MONGO_NODES])
+@pytest.mark.parametrize("name", ["nginx", "app", "asgi", "worker", "redis", *MONGO_NODES])
 def test_long_running_services_have_health_checks(services, name):
     assert services[name]["healthcheck"]["test"]
 
@@ -91,7 +108,7 @@ def test_migrate_schedules_and_indexes_run_once_before_the_app(services):
     assert steps.index("migrate --noinput") < steps.index("setup_schedules")
     assert steps.index("setup_schedules") < steps.index("ensure_indexes")
     assert migrate["depends_on"]["mongo-init"]["condition"] == "service_completed_successfully"
-    for name in ("app", "worker", "beat"):
+    for name in ("app", "asgi", "worker", "beat"):
         condition = services[name]["depends_on"]["migrate"]["condition"]
         assert condition == "service_completed_successfully", name
 

@@ -47,8 +47,9 @@ def test_in_app_notice_is_stored_and_not_emailed(learner, django_capture_on_comm
 
     assert result.created is True
     assert Notification.objects.get().dedupe_key.startswith(f"system:{learner.pk}:")
-    assert callbacks == []
+    assert len(callbacks) == 1  # the real-time push; no email is queued
     assert mail.outbox == []
+    assert Notification.objects.get().sent_at is None
 
 
 def test_notify_twice_with_one_key_stores_one_row_and_sends_one_email(
