@@ -25,3 +25,12 @@ def notification_get(*, user, notification_id: str) -> Notification:
         return Notification.objects.get(pk=notification_id, user=user)
     except (Notification.DoesNotExist, ValueError, TypeError, ValidationError):
         raise ApplicationError(ErrorCode.NOT_FOUND, "Notification not found.", status=404) from None
+
+
+def notification_existing_keys(*, keys: list[str]) -> set[str]:
+    """Which of ``keys`` are already stored, in one query on the unique ``dedupe_key`` index."""
+    if not keys:
+        return set()
+    return set(
+        Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )

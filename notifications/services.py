@@ -229,6 +229,9 @@ def notifications_create_many(*, drafts: list[NotificationDraft]) -> int:
     except IntegrityError:
         return _create_one_by_one(list(fresh.values()))
     _queue_emails(notifications)
+    from notifications.realtime import notifications_publish  # WebSocket push after commit
+
+    notifications_publish(notifications=notifications)
     return len(notifications)
 
 
