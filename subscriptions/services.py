@@ -6,14 +6,18 @@ one invalidates the affected cache entries through ``subscriptions.cache``.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from monitoring.metrics import record_ai_tokens_spent
+from notifications.models import NotificationKind
+from notifications.services import NotificationDraft, notifications_create_many
 from subscriptions import cache as access_cache
 from subscriptions.models import (
     LIVE_STATUSES,
@@ -297,34 +301,95 @@ def _sync_token_quota(*, user_id: Any, quota: int) -> None:
 
 # --- bulk steps for the scheduled jobs -----------------------------------------------------------
 
+JOB_BATCH_SIZE = 1000
 
-def subscriptions_expire_due(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
-    """Mark live subscriptions past ``ends_at`` expired, in batches; idempotent.
 
-    Each batch is selected on the (status, ends_at) index, updated with the same condition (a
-    renewal that raced the job is not expired), and its users' caches invalidated in one call.
+def subscriptions_expire_due(
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = JOB_BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Mark live subscriptions past ``ends_at`` expired, in batches; idempotent and re-runnable.
+
+    A batch is ``batch_size`` (pk, user id) pairs read on the (status, ends_at) index, unordered
+    (a sort would read every due row per batch). Its steps are ordered so that a run killed
+    half-way is completed by the next run, which selects the same rows again (they stay due until
+    the status update): first the in-app notices (keyed per subscription, so none is sent twice),
+    then the users' AI-token quota (unless they hold a live subscription again), then the status
+    update (same due condition: a row changed meanwhile is left alone), then the users' cache
+    entries in one bulk delete. A constant number of queries per batch, whatever N.
     """
     now = now or timezone.now()
-    due = Subscription.objects.filter(status__in=LIVE_STATUSES, ends_at__lte=now)
+    due = Subscription.objects.filter(status__in=LIVE_STATUSES, ends_at__lte=now).order_by()
     total = 0
     while batch := list(due.values_list("pk", "user_id")[:batch_size]):
-        total += due.filter(pk__in=[pk for pk, _ in batch]).update(
+        _notify_expired(batch)
+        user_ids = [user_id for _, user_id in batch]
+        _zero_token_quotas(user_ids=user_ids, now=now)
+        expired = due.filter(pk__in=[pk for pk, _ in batch]).update(
             status=SubscriptionStatus.EXPIRED, live_key=None
         )
-        user_ids = [user_id for _, user_id in batch]
-        AiTokenAccount.objects.filter(user_id__in=user_ids).update(quota=0)
         access_cache.invalidate_users(user_ids, families=("sub", "ai"))
+        total += expired
+        if progress:
+            progress(expired)
     return total
 
 
-def ai_tokens_reset_due(*, period_start: dt.date | None = None, batch_size: int = 1000) -> int:
-    """Start the new monthly period for every account still in an older one; idempotent."""
+def _notify_expired(batch: list[tuple[Any, Any]]) -> int:
+    """One in-app notice per expired subscription: one read of the existing keys, one bulk insert.
+
+    In-app only: an email per expiry would be one queued task per row. The users are id-only
+    instances (the notice needs only ``user_id``), so no user row is read.
+    """
+    user_model = get_user_model()
+    drafts = [
+        NotificationDraft(
+            user=user_model(pk=user_id),
+            kind=NotificationKind.SUBSCRIPTION_EXPIRED,
+            title="Your subscription has ended",
+            body="Renew it or choose a plan to keep access to your courses.",
+            dedupe_key=f"subscription-expired:{pk}",
+            payload={"subscription_id": str(pk)},
+        )
+        for pk, user_id in batch
+    ]
+    return notifications_create_many(drafts=drafts)
+
+
+def _zero_token_quotas(*, user_ids: list[Any], now: dt.datetime) -> None:
+    """Users left without a live subscription get no AI tokens; one who subscribed again in the
+    meantime (``subscription_create`` expires the old row itself) keeps the new plan's quota."""
+    renewed = set(
+        Subscription.objects.filter(
+            user_id__in=user_ids, status__in=LIVE_STATUSES, ends_at__gt=now
+        ).values_list("user_id", flat=True)
+    )
+    AiTokenAccount.objects.filter(
+        user_id__in=[uid for uid in user_ids if uid not in renewed]
+    ).update(quota=0)
+
+
+def ai_tokens_reset_due(
+    *,
+    period_start: dt.date | None = None,
+    batch_size: int = JOB_BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Start the new monthly period for every account still in an older one; idempotent.
+
+    Two queries per batch: the (pk, user id) pairs on the ``period_start`` index, then one update
+    with the same condition (an account rolled over meanwhile by a spend is left alone); then the
+    batch's cache entries in one bulk delete. A second run in the same period finds nothing.
+    """
     period_start = period_start or current_period_start()
-    due = AiTokenAccount.objects.filter(period_start__lt=period_start)
+    due = AiTokenAccount.objects.filter(period_start__lt=period_start).order_by()
     total = 0
     while batch := list(due.values_list("pk", "user_id")[:batch_size]):
-        total += due.filter(pk__in=[pk for pk, _ in batch]).update(
-            period_start=period_start, used=0
-        )
+        reset = due.filter(pk__in=[pk for pk, _ in batch]).update(period_start=period_start, used=0)
         access_cache.invalidate_users((user_id for _, user_id in batch), families=("ai",))
+        total += reset
+        if progress:
+            progress(reset)
     return total
