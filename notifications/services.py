@@ -15,6 +15,7 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from etrainer.api.errors import ApplicationError, ErrorCode
+from etrainer.db import unique_insert_savepoint
 from notifications.models import Notification, NotificationChannel
 from notifications.selectors import notification_existing_keys, notification_get
 
@@ -66,7 +67,7 @@ def notify(
     )
     _validate(notification)
     try:
-        with transaction.atomic():
+        with unique_insert_savepoint():
             notification.save(force_insert=True)
     except IntegrityError as exc:
         existing = Notification.objects.filter(dedupe_key=notification.dedupe_key).first()
@@ -224,7 +225,7 @@ def notifications_create_many(*, drafts: list[NotificationDraft]) -> int:
         return 0
     notifications = [_notification_from(draft) for draft in fresh.values()]
     try:
-        with transaction.atomic():
+        with unique_insert_savepoint():
             Notification.objects.bulk_create(notifications)
     except IntegrityError:
         return _create_one_by_one(list(fresh.values()))

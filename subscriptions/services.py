@@ -10,11 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
 from etrainer.api.errors import ApplicationError, ErrorCode
+from etrainer.db import unique_insert_savepoint
 from monitoring.metrics import record_ai_tokens_spent
 from notifications.models import NotificationKind
 from notifications.services import NotificationDraft, notifications_create_many
@@ -48,13 +49,6 @@ def _conflict(message: str, reason: str, **details: Any) -> ApplicationError:
     return ApplicationError(
         ErrorCode.CONFLICT, message, status=409, details={"reason": reason, **details}
     )
-
-
-def _savepoint():
-    """Isolate an INSERT that may lose a unique-key race, so that an enclosing SQL transaction
-    survives the IntegrityError. Not for correctness: the unique index is (and on MongoDB, where
-    this is a no-op, it is all there is)."""
-    return transaction.atomic()
 
 
 def _active_plan(plan_code: str) -> Plan:
@@ -96,7 +90,7 @@ def subscription_create(*, user, plan_code: str) -> Subscription:
         live_key=str(user.pk),
     )
     try:
-        with _savepoint():
+        with unique_insert_savepoint():
             subscription.save(force_insert=True)
     except IntegrityError:
         raise _conflict(
@@ -212,7 +206,7 @@ def course_grant(
     fields = {"expires_at": expires_at, "source": source}
     if not CourseGrant.objects.filter(user=user, course=course).update(**fields):
         try:
-            with _savepoint():
+            with unique_insert_savepoint():
                 CourseGrant.objects.create(user=user, course=course, **fields)
         except IntegrityError:
             CourseGrant.objects.filter(user=user, course=course).update(**fields)
@@ -281,7 +275,7 @@ def _ensure_current_account(*, user_id: Any) -> None:
         subscription = live_subscription(user_id=user_id)
         quota = subscription.plan.ai_tokens_per_period if subscription else 0
         try:
-            with _savepoint():
+            with unique_insert_savepoint():
                 AiTokenAccount.objects.create(user_id=user_id, period_start=period, quota=quota)
         except IntegrityError:
             pass
