@@ -17,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from etrainer.testing.gunicorn_server import ROOT, GunicornServer
 from etrainer.testing.redis_server import RedisServer
-from etrainer.tests.security.live_server import ROOT, Gunicorn
 
 CHECKS = "not_a_server_error,response_schema_conformance"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -90,7 +90,7 @@ def main() -> int:
         try:
             run("manage.py", "migrate", "--noinput", env=env)
             learner, staff = run("-c", MAKE_USERS, env=env).strip().splitlines()[-1].split()
-            server = Gunicorn(env, workers=2, log_path=Path(tmp) / "gunicorn.log").start()
+            server = GunicornServer(env=env, workers=2, log_path=Path(tmp) / "gunicorn.log").start()
             budget = {"max_examples": options.max_examples, "seed": options.seed, "workdir": tmp}
             code = max(
                 fuzz(server.url, learner, ["--exclude-path-regex", SYSTEM_PATHS], **budget),

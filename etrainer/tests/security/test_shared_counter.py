@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from etrainer.testing.gunicorn_server import GunicornServer
 from etrainer.testing.plugin import session_redis_server
-from etrainer.tests.security.live_server import Gunicorn, http_status
+from etrainer.tests.security.live_server import http_status
 
 pytestmark = pytest.mark.slow
 
@@ -16,9 +17,8 @@ LIMIT = 6
 
 @pytest.fixture
 def two_workers(tmp_path):
-    server = Gunicorn(
-        {
-            "DJANGO_SETTINGS_MODULE": "etrainer.settings.test",
+    server = GunicornServer(
+        env={
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "REDIS_URL": session_redis_server().url,
             "RATELIMIT_DEFAULT": f"{LIMIT}/m",
@@ -26,6 +26,7 @@ def two_workers(tmp_path):
         },
         workers=2,
         log_path=tmp_path / "gunicorn.log",
+        access_log_format="pid=%(p)s %(s)s %(U)s",
     ).start()
     yield server
     server.stop()
