@@ -1,0 +1,160 @@
+"""Throughput matrix (endpoints x connections, rotating rounds) and the Zipf mixed workload."""
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+from bench.harness import (
+    ACCESS_PATH,
+    BARE_PATH,
+    CONSUME_PATH,
+    EXAMS_PATH,
+    log,
+    metric_values,
+    metrics_text,
+    write_rotating,
+    write_zipf_mixed,
+    wrk,
+)
+
+CACHE_METRIC = "etrainer_cache_requests_total"
+
+
+def endpoint_scripts(workdir: Path, tokens: list[str], course: str) -> dict[str, Path | None]:
+    """name -> wrk script (None: no script), in the order of the report."""
+    course_path = f"/api/courses/{course}/access"
+    return {
+        "bare Django JSON": None,
+        "access check (warm)": write_rotating(workdir / "access.lua", tokens, ACCESS_PATH),
+        "course check (warm)": write_rotating(workdir / "course.lua", tokens, course_path),
+        "token consume": write_rotating(
+            workdir / "consume.lua", tokens, CONSUME_PATH, method="POST", body='{"amount": 1}'
+        ),
+        "exam list": write_rotating(workdir / "exams.lua", tokens, EXAMS_PATH),
+    }
+
+
+def endpoint_urls(base: str, course: str) -> dict[str, str]:
+    return {
+        "bare Django JSON": base + BARE_PATH,
+        "access check (warm)": base + ACCESS_PATH,
+        "course check (warm)": base + f"/api/courses/{course}/access",
+        "token consume": base + CONSUME_PATH,
+        "exam list": base + EXAMS_PATH,
+    }
+
+
+def throughput_matrix(
+    base: str,
+    scripts: dict[str, Path | None],
+    course: str,
+    plan: dict[int, int],
+    duration: int,
+    warmup: int,
+) -> dict:
+    """plan: connections -> rounds. Per level: a warm-up per endpoint, then rotating rounds."""
+    urls = endpoint_urls(base, course)
+    names = list(scripts)
+    results: dict[int, dict[str, list[dict]]] = {}
+    loads: dict[int, list[float]] = {}
+    for connections, rounds in plan.items():
+        for name in names:
+            wrk(urls[name], connections, warmup, scripts[name])
+        results[connections] = {name: [] for name in names}
+        loads[connections] = []
+        for round_no in range(rounds):
+            order = names[round_no % len(names) :] + names[: round_no % len(names)]
+            for name in order:
+                figures = wrk(urls[name], connections, duration, scripts[name])
+                results[connections][name].append(figures)
+                log(
+                    f"c={connections:<3} round {round_no + 1} {name:<20} {figures['rps']:7.0f} "
+                    f"req/s p50 {figures['p50']:7.2f} p99 {figures['p99']:7.2f} ms "
+                    f"errors {figures['non2xx']}+{figures['socket_errors']}"
+                )
+            loads[connections].append(os.getloadavg()[0])
+    return {"rounds": results, "loads": loads}
+
+
+def medians(rounds: list[dict]) -> dict:
+    requests = sum(r["requests"] for r in rounds)
+    errors = sum(r["non2xx"] + r["socket_errors"] for r in rounds)
+    return {
+        "rps": statistics.median(r["rps"] for r in rounds),
+        "p50": statistics.median(r["p50"] for r in rounds),
+        "p99": statistics.median(r["p99"] for r in rounds),
+        "requests": requests,
+        "non2xx": sum(r["non2xx"] for r in rounds),
+        "socket_errors": sum(r["socket_errors"] for r in rounds),
+        "error_rate": errors / requests if requests else float("nan"),
+        "rounds": len(rounds),
+        "per_round_rps": [r["rps"] for r in rounds],
+    }
+
+
+# --- Zipf ------------------------------------------------------------------------------------
+
+ZIPF_S = 1.0
+
+
+def zipf_script(
+    workdir: Path, tokens: list[str], course: str, weights=(60, 25, 10, 5), name: str = "zipf"
+) -> Path:
+    """Weights of: access check, course check, exam list, token consume."""
+    access, course_check, exams, consume = weights
+    mix = [
+        (access, "GET", ACCESS_PATH, None),
+        (course_check, "GET", f"/api/courses/{course}/access", None),
+        (exams, "GET", EXAMS_PATH, None),
+        (consume, "POST", CONSUME_PATH, '{"amount": 1}'),
+    ]
+    return write_zipf_mixed(workdir / f"{name}.lua", tokens, ZIPF_S, mix)
+
+
+ZIPF_MIX_TEXT = (
+    "60 % GET /api/me/access, 25 % GET /api/courses/{id}/access, 10 % GET /api/exams/history, "
+    '5 % POST /api/ai-tokens/consume {"amount": 1}'
+)
+
+
+def cache_counts(base: str) -> dict[tuple[str, str], float]:
+    counts: dict[tuple[str, str], float] = {}
+    for labels, value in metric_values(metrics_text(base), CACHE_METRIC).items():
+        found = dict(labels)
+        counts[(found.get("family", "?"), found.get("result", "?"))] = value
+    return counts
+
+
+def hit_rate(before: dict, after: dict) -> dict:
+    families = sorted({family for family, _ in after})
+    per_family = {}
+    hits_total = misses_total = 0.0
+    for family in families:
+        hits = after.get((family, "hit"), 0) - before.get((family, "hit"), 0)
+        misses = after.get((family, "miss"), 0) - before.get((family, "miss"), 0)
+        hits_total += hits
+        misses_total += misses
+        lookups = hits + misses
+        per_family[family] = {
+            "hits": hits,
+            "misses": misses,
+            "rate": hits / lookups if lookups else float("nan"),
+        }
+    lookups = hits_total + misses_total
+    return {
+        "families": per_family,
+        "hits": hits_total,
+        "misses": misses_total,
+        "rate": hits_total / lookups if lookups else float("nan"),
+    }
+
+
+def zipf_window(base: str, script: Path, connections: int, duration: int) -> dict:
+    before = cache_counts(base)
+    started = time.time()
+    figures = wrk(base + ACCESS_PATH, connections, duration, script)
+    figures["cache"] = hit_rate(before, cache_counts(base))
+    figures["started"] = started
+    figures["load"] = os.getloadavg()[0]
+    return figures

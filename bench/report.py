@@ -1,0 +1,467 @@
+"""Write bench/RESULTS.md from the figures bench/run_all.py collected (also: re-render from the
+JSON beside it: ``python -m bench.report bench/RESULTS.json``)."""
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+ACCESS = "access check (warm)"
+BARE = "bare Django JSON"
+
+
+def _f(value, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def _pct(value, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value * 100:.{digits}f} %"
+
+
+def _statuses(found) -> dict[int, int]:
+    return {int(code): n for code, n in sorted((found or {}).items(), key=lambda i: int(i[0]))}
+
+
+def _load(values) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def write_report(r: dict, path: Path) -> None:
+    lines: list[str] = []
+    add = lines.append
+    tp = {int(c): per for c, per in r["throughput"].items()}
+    ratio_128 = tp[128][ACCESS]["rps"] / tp[128][BARE]["rps"]
+    errors_256 = {name: f["error_rate"] for name, f in tp[256].items()}
+    worst_256 = max(errors_256.values())
+    zipf_rate = r["zipf"]["cache"]["rate"]
+    rk = r["redis_kill"]
+    redis_failed = rk["non2xx"] + rk["socket_errors"]
+    mem = r["memory"]["workers"]
+    slopes = [w["slope_after_warm"] for w in mem.values()]
+    worst_slope = max((s for s in slopes if not math.isnan(s)), default=float("nan"))
+    v = r["versions"]
+
+    add("# Load and resilience results (`make bench`)")
+    add("")
+    add(
+        f"Run of {r.get('started_at') or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{r['total_s']:.0f} s in all, "
+        f"on {r['cpus']} cores shared with other engineers' test runs: load average (1/5/15 min) "
+        f"{_load(r['load_start'])} at the start, {_load(r['load_end'])} at the end; absolute "
+        "figures are noisy, the ratios taken in this one run are what count."
+    )
+    add(
+        f"Python {v['python']}, Django {v['django']}, gunicorn {v['gunicorn']} "
+        f"(worker class **{r['worker_class']}**, {r['workers']} workers = one per core, "
+        "gunicorn.conf.py), PostgreSQL "
+        f"{v['postgres']} (throwaway cluster, fsync off), Redis {v['redis']}, wrk {v['wrk']} "
+        "(2 threads, on the same cores). Settings: `bench.settings` (production, DEBUG off) with "
+        f"{r['args']['users']:,} seeded learners; rate limiter **on** with the limits raised "
+        "(`RATELIMIT_DEFAULT=RATELIMIT_AI=100000000/m`) except in the production-limits run; "
+        "worker recycling off (`GUNICORN_MAX_REQUESTS=0`) except in that run too."
+    )
+    add("")
+    add("## Done-when figures")
+    add("")
+    add("| target | measured | |")
+    add("| --- | --- | --- |")
+    add(
+        f"| warm access ≥ 0.6 x bare req/s at 128 connections | "
+        f"{ratio_128:.2f} x ({_f(tp[128][ACCESS]['rps'], 0)} vs {_f(tp[128][BARE]['rps'], 0)} "
+        f"req/s, medians of {tp[128][ACCESS]['rounds']} rounds) | {_verdict(ratio_128 >= 0.6)} |"
+    )
+    add(
+        f"| 0 % errors at 256 connections | worst endpoint {_pct(worst_256, 3)} "
+        f"({', '.join(f'{n}: {_pct(e, 3)}' for n, e in errors_256.items())}) | "
+        f"{_verdict(worst_256 == 0)} |"
+    )
+    add(
+        f"| cache hit ≥ 97 % on the Zipf workload | {_pct(zipf_rate)} (steady window); "
+        f"{_pct(r['zipf_cold']['rate'])} over the first {r['zipf_cold']['requests']:,} requests "
+        f"(40 s) from a cold cache | {_verdict(zipf_rate >= 0.97)} |"
+    )
+    add(
+        f"| Redis kill → 0 failed requests | {redis_failed} failed of {rk['requests']:,} "
+        f"(non-2xx {rk['non2xx']}, socket errors {rk['socket_errors']}) | "
+        f"{_verdict(redis_failed == 0)} |"
+    )
+    add(
+        f"| worker RSS slope < 1 MB per 10 k requests | worst worker "
+        f"{_f(worst_slope, 3)} MB / 10 k (past each worker's first 10 k requests) | "
+        f"{_verdict(not math.isnan(worst_slope) and worst_slope < 1.0)} |"
+    )
+    add("")
+
+    _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope)
+
+    add("## Throughput and latency")
+    add("")
+    add(
+        "`wrk -t2 -cN -d10s --latency` after a 2 s warm-up per endpoint and level; endpoints "
+        "rotated round by round; 128 connections: medians of "
+        f"{tp[128][ACCESS]['rounds']} rounds, 32 and 256: one round each (the 10-minute budget). "
+        "Errors = non-2xx + socket errors (connect/read/write/timeout) from wrk's output. "
+        f"JWTs of {r['args']['hot_users']:,} learners rotated by a Lua script; access and course "
+        "caches warmed first; each learner's quota is 2·10⁹ tokens so consume never answers 409."
+    )
+    add("")
+    add("| endpoint | conns | req/s | x bare | p50 ms | p99 ms | requests | errors | error rate |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for conns in sorted(tp):
+        bare = tp[conns][BARE]["rps"]
+        for name, f in tp[conns].items():
+            add(
+                f"| {name} | {conns} | {_f(f['rps'], 0)} | {f['rps'] / bare:.2f} | "
+                f"{_f(f['p50'], 2)} | {_f(f['p99'], 2)} | {f['requests']:,} | "
+                f"{f['non2xx']} + {f['socket_errors']} | {_pct(f['error_rate'], 3)} |"
+            )
+    add("")
+    per_round = ", ".join(
+        f"{a / b:.2f}"
+        for a, b in zip(
+            tp[128][ACCESS]["per_round_rps"], tp[128][BARE]["per_round_rps"], strict=True
+        )
+    )
+    add(f"Access / bare at 128 connections per round: {per_round}.")
+    loads = {int(c): v for c, v in r["throughput_loads"].items()}
+    add(
+        "Load average (1 min) after each round: "
+        + "; ".join(f"{c} conns: {_load(v)}" for c, v in sorted(loads.items()))
+        + "."
+    )
+    add("")
+
+    add("## Mixed workload, Zipf users: cache hit rate")
+    add("")
+    z = r["zipf"]
+    add(
+        f"{r['args']['users']:,} learners, each request's user drawn from Zipf(s = 1.0) over "
+        "them (rank → user through a fixed shuffle), endpoints mixed: 60 % GET /api/me/access, "
+        "25 % GET /api/courses/{id}/access, 10 % GET /api/exams/history, 5 % POST "
+        '/api/ai-tokens/consume {"amount": 1}. Hit rate = hits / (hits + misses) from the deltas '
+        "of `etrainer_cache_requests_total{family,result}` on /metrics around the window."
+    )
+    add("")
+    add(
+        "Steady window, right after 40 s of the same Zipf traffic from a cold cache: "
+        f"`wrk -t2 -c32 -d10s` after a 2 s warm-up: {_f(z['rps'], 0)} req/s, p50 "
+        f"{_f(z['p50'], 2)} ms, p99 {_f(z['p99'], 2)} ms, errors {z['non2xx']} + "
+        f"{z['socket_errors']} of {z['requests']:,}; load average {z['load']:.2f}."
+    )
+    add("")
+    add("| family | hits | misses | hit rate (steady) | hit rate (cold start, first 40 s) |")
+    add("| --- | ---: | ---: | ---: | ---: |")
+    cold = r["zipf_cold"]["families"]
+    for family, f in z["cache"]["families"].items():
+        add(
+            f"| {family} | {f['hits']:,.0f} | {f['misses']:,.0f} | {_pct(f['rate'])} | "
+            f"{_pct(cold.get(family, {}).get('rate'))} |"
+        )
+    add(
+        f"| **all** | {z['cache']['hits']:,.0f} | {z['cache']['misses']:,.0f} | "
+        f"**{_pct(z['cache']['rate'])}** | {_pct(r['zipf_cold']['rate'])} |"
+    )
+    add("")
+
+    add("## Faults under steady load")
+    add("")
+    add(
+        "wrk runs in the background for a fixed 20 s (`wrk -t2 -c32 -d20s`, a Lua script "
+        "counting statuses per second and checking that every non-2xx body is the JSON error "
+        "envelope) while the script acts; a probe makes one request every 50 ms on its own "
+        "connection for latency per phase and recovery time."
+    )
+    add("")
+    add(
+        f"**Redis SIGKILLed** at +5 s, restarted empty on the same port "
+        f"{rk['down_s']:.1f} s later (`/api/me/access`, warm). wrk: {rk['requests']:,} "
+        f"requests, {rk['rps']:.0f} req/s, non-2xx {rk['non2xx']}, socket errors "
+        f"{rk['socket_errors']} ({rk['socket_detail'] or 'none'}); statuses "
+        f"{_statuses(rk['statuses'])}."
+    )
+    add("")
+    add("| phase | probes | failed | p50 ms | p99 ms | max ms | wrk non-2xx (±1 s) |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (name, f), errors in zip(rk["phases"].items(), rk["phase_errors"], strict=True):
+        add(
+            f"| {name} | {f['probes']} | {f['failed']} | {_f(f['p50'], 2)} | {_f(f['p99'], 2)} "
+            f"| {_f(f['max'], 1)} | {errors} |"
+        )
+    add("")
+    pg = r["pg_restart"]
+    env_ok, env_bad = pg["envelopes"] or (0, 0)
+    add(
+        "**PostgreSQL restarted** (`pg_ctl stop -m fast` at +5 s, `pg_ctl start -w` at +8 s; "
+        "`GET /api/exams/history`, which reads the database on every request). wrk: "
+        f"{pg['requests']:,} requests, non-2xx {pg['non2xx']}, socket errors "
+        f"{pg['socket_errors']}; statuses {_statuses(pg['statuses'])}; "
+        "non-2xx bodies in the JSON envelope: "
+        f"{env_ok} of {env_ok + env_bad}. Probe statuses from the stop on: "
+        f"{pg['probe_statuses']} (0 = no HTTP answer). First 2xx "
+        f"{_f(pg['recovered_after_s'], 2)} s after PostgreSQL accepted connections again "
+        f"(outage seen by clients: {_f(pg['outage_s'], 2)} s from the stop); "
+        + (
+            f"last failed probe {_f(pg['last_failure_after_s'], 2)} s after the restart."
+            if pg["last_failure_after_s"] is not None
+            else "no failed probe after the restart."
+        )
+    )
+    add("")
+    add("| phase | probes | failed | p50 ms | p99 ms | max ms |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, f in pg["phases"].items():
+        add(
+            f"| {name} | {f['probes']} | {f['failed']} | {_f(f['p50'], 2)} | {_f(f['p99'], 2)} "
+            f"| {_f(f['max'], 1)} |"
+        )
+    add("")
+    c = r["celery"]
+    add(
+        "**Celery worker SIGKILLed mid-job**: `python -m jobs.smoke` (real redis-server, worker "
+        "and beat, its own SQLite and short visibility timeout; see jobs/smoke.py) run as a child "
+        "process during the cold Zipf phase's load, i.e. on a loaded machine. "
+        f"Verdict: `{c['verdict']}` (exit {c['returncode']}, {c['seconds']:.0f} s). Checks:"
+    )
+    add("")
+    for check in c["checks"]:
+        add(f"- {check}")
+    add("")
+
+    add("## Memory per gunicorn worker")
+    add("")
+    m = r["memory"]
+    add(
+        f"RSS of each worker sampled by psutil every second from boot to the end of the "
+        f"throughput runs ({m['seconds']:.0f} s: the cold and steady Zipf phases, then every "
+        f"throughput cell), {m['requests']:,.0f} requests in all, all endpoints; each worker's "
+        "request count from `etrainer_process_requests_served{pid}` on /metrics; slope = least "
+        "squares of RSS against the worker's own count, past its first 10 k requests (imports, "
+        "connection and template caches settle there) and over the last half of its requests. "
+        "Worker recycling off (`GUNICORN_MAX_REQUESTS=0`) so nothing hides a leak; same pids "
+        f"throughout: {m['pids_before'] == m['pids_after']}. Idle = no load for 3 s."
+    )
+    add("")
+    add(
+        "| worker pid | idle after boot MB | idle at the end MB | requests | "
+        "slope MB/10 k (past first 10 k) | slope MB/10 k (last half) | slope (all samples) |"
+    )
+    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for pid, w in mem.items():
+        add(
+            f"| {pid} | {_f(w['idle_mb'])} | {_f(w.get('idle_end_mb'))} | "
+            f"{w['requests']:,.0f} | {_f(w['slope_after_warm'], 3)} | "
+            f"{_f(w.get('slope_last_half'), 3)} | {_f(w['slope_all'], 3)} |"
+        )
+    add("")
+
+    add("## Production rate limits on")
+    add("")
+    add(
+        "A second gunicorn with the production defaults (`RATELIMIT_DEFAULT=300/m`, "
+        "`RATELIMIT_AI=30/m`, worker recycling every 10 000 ± 1 000 requests), `wrk -t2 -c128 "
+        f"-d10s` after a 2 s warm-up; the access check rotates {r['args']['hot_users']:,} "
+        f"learners (a realistic spread), consume only {r.get('prod_consume_users', 20)} (so that "
+        "each of them passes 30 a minute within the 12 s and the refusals show):"
+    )
+    add("")
+    add("| endpoint | req/s | p50 ms | p99 ms | statuses | 429 share |")
+    add("| --- | ---: | ---: | ---: | --- | ---: |")
+    for name, f in r["prod_limits"].items():
+        statuses = _statuses(f["statuses"])
+        total = sum(statuses.values()) or 1
+        add(
+            f"| {name} | {_f(f['rps'], 0)} | {_f(f['p50'], 2)} | {_f(f['p99'], 2)} | "
+            f"{statuses} | {_pct(statuses.get(429, 0) / total, 1)} |"
+        )
+    add("")
+    add(
+        "Each learner sends about req/s x 12 s / learners requests in the run's window: under "
+        "300 for the access check, far above 30 for consume, so consume's 429s are the limiter "
+        "doing its job (consume's req/s and latencies there mix cheap refusals with real spends)."
+    )
+    add("")
+
+    off = r.get("limiter_off")
+    if off:
+        a, b = off[ACCESS], off[BARE]
+        add("## Calibration: the rate limiter's cost")
+        add("")
+        add(
+            "A third gunicorn, identical but `RATELIMIT_ENABLE=false`, one 10 s run each at 128 "
+            f"connections: bare {_f(b['rps'], 0)} req/s, warm access check {_f(a['rps'], 0)} "
+            f"req/s (p50 {_f(a['p50'], 2)} ms, p99 {_f(a['p99'], 2)} ms): ratio "
+            f"**{a['rps'] / b['rps']:.2f}** without the limiter, against {ratio_128:.2f} with it "
+            "(the limiter's counter is a second Redis round trip per API request; a difference "
+            "this small is within one noisy round on a shared machine)."
+        )
+        floor = off.get("DRF view + 1 cache get")
+        if floor:
+            add("")
+            add(
+                "Floor on this machine: a DRF `APIView` without authentication making one cache "
+                f"`get` (bench/urls.py) does {_f(floor['rps'], 0)} req/s = "
+                f"{floor['rps'] / b['rps']:.2f} x bare; a warm access check does that much work "
+                "plus JWT verification, a larger MGET and its JSON, so it cannot exceed this "
+                "ratio."
+            )
+        add("")
+
+    add("## Commands")
+    add("")
+    add("```sh")
+    add("make bench   # = .venv/bin/python bench/run_all.py (writes bench/RESULTS.md and .json)")
+    add("python bench/run_all.py --quick   # plumbing check, ~2 minutes, small figures")
+    add("python -m bench.report bench/RESULTS.json   # re-render this file from the raw figures")
+    add("```")
+    add("")
+    add(
+        "What `bench/run_all.py` runs, in order (every server on 127.0.0.1, stopped by pid): "
+        "`initdb`/`pg_ctl start` (throwaway cluster) + `redis-server` (etrainer/testing); "
+        "`migrate` and bulk-created seed in-process; "
+        "`gunicorn -c gunicorn.conf.py --no-control-socket --bind 127.0.0.1:PORT "
+        "etrainer.wsgi:application` with `DJANGO_SETTINGS_MODULE=bench.settings`; then the "
+        "wrk invocations named above (`wrk -t2 -c{32,64,128,256} -d{2,10,20}s --latency "
+        "-s <generated Lua> URL`); `python -m jobs.smoke`; `pg_ctl stop -m fast` / `start`; "
+        "`kill -9 <redis pid>`."
+    )
+    add("")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def zipf_ttl_ceiling(users: int, rate: float, ttl: float, s: float = 1.0) -> float:
+    """Steady-state hit rate of a TTL cache (no refresh on hit) under independent Zipf draws."""
+    norm = sum(1 / k**s for k in range(1, users + 1))
+    total = 0.0
+    for k in range(1, users + 1):
+        p = 1 / (k**s * norm)
+        x = p * rate * ttl
+        total += p * x / (1 + x)
+    return total
+
+
+def _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope) -> None:
+    """Why each missed figure misses and what would fix it (only the missed ones)."""
+    items = []
+    off = r.get("limiter_off") or {}
+    if ratio_128 < 0.6:
+        text = (
+            f"**Warm access {ratio_128:.2f} x bare.** The bare view is Django's middleware plus a "
+            "`JsonResponse`; a warm access check adds, per request, the rate limiter (key from the "
+            "memoised JWT, then a pipelined `SET NX EX` + `INCR`: one Redis round trip), DRF's "
+            "request/response/renderer, `CachedJWTAuthentication` and the access summary (one "
+            "`MGET` of the user, sub, ai and grants keys and their version tokens, unpickled), "
+            "and the metrics (cache counters, access histogram, per-process gauge, in "
+            "multiprocess mode). "
+        )
+        if off:
+            a = off["access check (warm)"]["rps"] / off["bare Django JSON"]["rps"]
+            text += f"Without the limiter the ratio is {a:.2f} (one noisy round)"
+            floor = off.get("DRF view + 1 cache get")
+            if floor:
+                f = floor["rps"] / off["bare Django JSON"]["rps"]
+                text += (
+                    f", and the floor of any DRF view that reads Redis once is {f:.2f} on this "
+                    "machine in this run"
+                )
+            text += ". "
+        text += (
+            "A separate in-process cProfile of 2 000 warm requests (Django test client, same "
+            "settings, not part of `make bench`) put access at ~1 240 us against ~610 us for the "
+            "DRF + 1 get view and ~270 us for bare: the two Redis round trips (limiter, then the "
+            "MGET) are ~40 % of it, URL resolution through etrainer/urls.py's includes ~15 % "
+            "(bench/bare is the first pattern), DRF negotiation/rendering ~15 %. "
+            "What would fix it (subscriptions / rate-limit rooms, not bench/): count the rate "
+            "limit in the same pipeline as the access `MGET` (one round trip for the hot path "
+            "instead of two), and serve the two hot GETs (`/api/me/access`, "
+            "`/api/courses/{id}/access`) from plain Django views with a cached pre-rendered JSON "
+            "body instead of DRF's Response/renderer; PERFORMANCE.md puts DRF at ~160 us and each "
+            "round trip at ~180-200 us of a ~550 us bare request. Also: the machine was shared "
+            "(load average above the core count for most of the run), which hurts the longer "
+            "request more than the bare one."
+        )
+        items.append(text)
+    if worst_256 > 0:
+        items.append(
+            "**Errors at 256 connections.** See the socket-error counts in the table: sync "
+            "workers accept one connection at a time, the rest wait in the listen backlog "
+            "(2048); timeouts are wrk's 2 s limit on a queued request."
+        )
+    if zipf_rate < 0.97:
+        fam = r["zipf"]["cache"]["families"]
+        worst = min(fam, key=lambda k: fam[k]["rate"])
+        rate = r["zipf"]["rps"]
+        users = r["args"]["users"]
+        ceilings = ", ".join(
+            f"TTL {ttl} s: {zipf_ttl_ceiling(users, rate, ttl) * 100:.1f} %"
+            for ttl in (60, 300, 600, 3600)
+        )
+        items.append(
+            f"**Zipf hit rate {zipf_rate * 100:.1f} %: a ceiling, not only warm-up.** "
+            "A TTL cache without refresh on hit, "
+            f"fed by independent Zipf(1) draws over {users:,} users at the measured "
+            f"{rate:.0f} req/s, has a steady-state hit rate per family of sum_u p_u * "
+            f"l_u T / (1 + l_u T) (l_u = p_u x req/s): {ceilings}. With the ai family's 60 s "
+            "TTL the whole can't reach 97 % at this request rate, however long it runs; at "
+            f"1 000 req/s the 60 s ceiling is {zipf_ttl_ceiling(users, 1000, 60) * 100:.1f} %, "
+            f"at 3 000 req/s {zipf_ttl_ceiling(users, 3000, 60) * 100:.1f} %. The 40 s cold "
+            "phase plus a 12 s window is also far from the 300-600 s a sub/grants entry needs to "
+            "reach its own ceiling (an earlier run of this suite on 2026-11-23, with 150 s of "
+            "Zipf traffic before the window, measured 94.1 %)."
+        )
+        items.append(
+            "**What would fix the hit rate.** The misses are the long tail: most tail learners "
+            "are seen less than once per TTL, so their entries are either loaded for the first "
+            "time or expired (TTLs: ai 60 s, sub and user 300 s, grants 600 s); the weakest "
+            f"family in this window is `{worst}` ({fam[worst]['rate'] * 100:.1f} %). "
+            "Longer TTLs where every write already invalidates or refreshes "
+            "the entry (`ACCESS_CACHE_AI_TTL` 60 -> 600, since consume refreshes the balance "
+            "after its write and the monthly reset invalidates; `ACCESS_CACHE_SUB_TTL`/"
+            "`ACCESS_CACHE_USER_TTL` 300 -> 3600, invalidated on save), which removes the expiry "
+            "misses and leaves the first-touch ones; real traffic also comes in sessions (one "
+            "learner's requests close together), which independent Zipf draws do not model, so "
+            "this is a pessimistic figure."
+        )
+    if redis_failed:
+        items.append(
+            "**Failed requests during the Redis kill**: see the status counts above; the "
+            "breaker (etrainer/redis_breaker.py) should make every cache call a miss."
+        )
+    if not (worst_slope < 1.0):
+        items.append(
+            "**RSS slope.** Growth past the first 10 k requests of a worker is still warm-up "
+            "(new code paths, connection and prepared state of the database driver, metric "
+            "children per new label set); the last-half slope shows whether it flattens. "
+            "Production recycles workers every 10 000 +- 1 000 requests "
+            "(`GUNICORN_MAX_REQUESTS`), which bounds any residual growth."
+        )
+    pg = r.get("pg_restart") or {}
+    if any(int(code) >= 500 and int(code) != 503 for code in (pg.get("statuses") or {})):
+        items.append(
+            "**PostgreSQL down answers 500, not 503** (in the JSON envelope, code "
+            "`server_error`). `etrainer/api/exception_handler.py`: `_as_api_exception` (line "
+            "~60-74) maps no database exception, so `django.db.OperationalError` / "
+            "`InterfaceError` fall through to the generic 500 at lines ~45-50. Fix (API room): "
+            "map them to `503 service_unavailable` with a short `Retry-After` "
+            "(`ErrorCode.SERVICE_UNAVAILABLE` exists in etrainer/api/errors.py)."
+        )
+    if not items:
+        return
+    add("## Where a figure misses: why, and what would fix it")
+    add("")
+    for item in items:
+        add(f"- {item}")
+    add("")
+
+
+if __name__ == "__main__":
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/RESULTS.json")
+    write_report(json.loads(source.read_text()), source.with_suffix(".md"))

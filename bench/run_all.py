@@ -1,0 +1,260 @@
+"""`make bench`: the whole system under load, faults injected, figures written to bench/RESULTS.md.
+
+All on 127.0.0.1, bounded (about 8-9 minutes), every process stopped by pid in ``finally``:
+a throwaway PostgreSQL cluster and redis-server, 10 k seeded learners with pre-signed JWTs,
+gunicorn (gunicorn.conf.py, bench settings = production + a bare view), then
+1. memory: idle RSS per worker, then ~100 k Zipf-mixed requests with psutil samples (and
+   jobs/smoke.py - Celery worker SIGKILLed mid-job - running beside it);
+2. throughput: bare view vs access / course / consume / exam list at 32, 128, 256 connections;
+3. Zipf mixed workload: cache hit rate from /metrics deltas;
+4. Redis SIGKILLed and restarted under load; 5. PostgreSQL restarted under load;
+6. production rate limits on (one run each for access and consume).
+A report, not a pass/fail test: compare ratios of one run.
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import faults, load, memory  # noqa: E402
+from bench.harness import (  # noqa: E402
+    ACCESS_PATH,
+    CONSUME_PATH,
+    EXAMS_PATH,
+    Gunicorn,
+    PostgresCluster,
+    bench_environment,
+    http_get,
+    log,
+    seed,
+    write_rotating,
+    wrk,
+)
+from etrainer.testing.redis_server import RedisServer, free_port  # noqa: E402
+
+CLEAN_ENV = dict(os.environ)
+PROD_CONSUME_USERS = 20  # few enough that each one passes 30/m within the run
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--hot-users", type=int, default=1000, help="tokens of the throughput runs")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rounds-128", type=int, default=3)
+    parser.add_argument("--cold-seconds", type=int, default=40, help="cold Zipf phase")
+    parser.add_argument("--quick", action="store_true", help="tiny run to check the plumbing")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    return parser.parse_args()
+
+
+def warm(base: str, tokens: list[str], paths: list[str]) -> set[int]:
+    jobs = [(base + p, t) for t in tokens for p in paths]
+    with ThreadPoolExecutor(8) as pool:
+        return {status for status, _ in pool.map(lambda job: http_get(*job), jobs)}
+
+
+def cold_zipf_phase(server: Gunicorn, zipf: Path, seconds: int, workdir: Path, results: dict):
+    """Zipf traffic from a cold cache for a fixed time, jobs/smoke.py (Celery kill) beside it."""
+    smoke = faults.CelerySmoke(workdir, CLEAN_ENV)
+    before = load.cache_counts(server.base)
+    done, started = 0, time.monotonic()
+    for _ in range(max(1, seconds // 10)):
+        figures = wrk(server.base + ACCESS_PATH, 64, 10, zipf)
+        done += figures["requests"]
+        log(f"cold zipf: {done} requests so far ({figures['rps']:.0f} req/s)")
+    results["zipf_cold"] = load.hit_rate(before, load.cache_counts(server.base))
+    results["zipf_cold"]["requests"] = done
+    results["zipf_cold"]["seconds"] = time.monotonic() - started
+    log("waiting for the Celery smoke (jobs/smoke.py)")
+    results["celery"] = smoke.result(timeout=150)
+    log(f"celery smoke: {results['celery']['verdict']}")
+
+
+def main() -> int:
+    args = parse_args()
+    if args.quick:
+        args.users, args.hot_users, args.duration, args.warmup = 500, 100, 3, 1
+        args.rounds_128, args.cold_seconds = 1, 10
+    t_start = time.time()
+    results: dict = {"load_start": os.getloadavg(), "args": vars(args), "cpus": os.cpu_count()}
+    results["started_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    workdir = Path(tempfile.mkdtemp(prefix="etr-bench-all-"))
+    cluster = PostgresCluster(free_port())
+    redis = RedisServer()
+    servers: list[Gunicorn] = []
+    try:
+        cluster.start()
+        redis.start()
+        log(f"PostgreSQL {cluster.version()} on :{cluster.port}, redis on :{redis.port}")
+        env = bench_environment(workdir, cluster.url, redis.url)
+        os.environ.update(env)
+        Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+        t0 = time.time()
+        seeded = seed(args.users, exams_per_user=3)
+        tokens = seeded["tokens"]
+        results["seed_s"] = time.time() - t0
+        log(f"seeded {len(tokens)} learners in {results['seed_s']:.1f}s")
+        hot = tokens[: args.hot_users]
+        ranked = tokens[:]
+        random.Random(10).shuffle(ranked)
+        zipf = load.zipf_script(workdir, ranked, seeded["course_plan"])
+
+        server = Gunicorn(free_port(), workdir, env, "main").start()
+        servers.append(server)
+        results["worker_class"] = server.worker_class()
+        results["workers"] = len(server.workers())
+        port = server.port
+
+        # 1. memory: RSS sampled from boot to the end of the throughput runs (> 100 k requests)
+        pids = server.workers()
+        idle = memory.rss_mb(pids)
+        log(f"idle RSS after boot: {idle}")
+        sampler = memory.Sampler(server.base, pids, limit_s=600)
+        sampler.start()
+        memory_started = time.monotonic()
+
+        # 2. Zipf from a cold cache (+ Celery worker killed mid-job beside it), then steady
+        cold_zipf_phase(server, zipf, args.cold_seconds, workdir, results)
+        wrk(server.base + ACCESS_PATH, 32, args.warmup, zipf)
+        results["zipf"] = load.zipf_window(server.base, zipf, 32, args.duration)
+        log(f"zipf hit rate {results['zipf']['cache']['rate']:.4f}")
+
+        # 3. throughput
+        course_path = f"/api/courses/{seeded['course_plan']}/access"
+        statuses = warm(server.base, hot, [ACCESS_PATH, course_path])
+        log(f"{len(hot)} hot learners warmed (statuses {sorted(statuses)})")
+        scripts = load.endpoint_scripts(workdir, hot, seeded["course_plan"])
+        plan = {32: 1, 128: args.rounds_128, 256: 1}
+        matrix = load.throughput_matrix(
+            server.base, scripts, seeded["course_plan"], plan, args.duration, args.warmup
+        )
+        results["throughput"] = {
+            c: {name: load.medians(rounds) for name, rounds in per.items()}
+            for c, per in matrix["rounds"].items()
+        }
+        results["throughput_loads"] = matrix["loads"]
+        sampler.stop()
+        time.sleep(3)
+        results["memory"] = {
+            "workers": memory.summary(sampler, idle, memory.rss_mb(pids)),
+            "seconds": time.monotonic() - memory_started,
+            "pids_after": server.workers(),
+            "pids_before": pids,
+        }
+        results["memory"]["requests"] = sum(
+            w["requests"] for w in results["memory"]["workers"].values()
+        )
+        log(f"memory: {results['memory']}")
+
+        # 4. Redis killed under load
+        counting = write_rotating(
+            workdir / "access-count.lua", hot, ACCESS_PATH, count_statuses=True
+        )
+        results["redis_kill"] = faults.redis_kill(
+            redis, server.base, port, counting, hot[0], ACCESS_PATH, 32
+        )
+        time.sleep(2)
+
+        # 5. PostgreSQL restarted under load (exam list: every request reads the database)
+        counting = write_rotating(workdir / "exams-count.lua", hot, EXAMS_PATH, count_statuses=True)
+        results["pg_restart"] = faults.postgres_restart(
+            cluster, server.base, port, counting, hot[0], EXAMS_PATH, 32
+        )
+        results["load_main_end"] = os.getloadavg()
+        server.stop()
+
+        # 6. production rate limits (defaults) and production worker recycling
+        prod_env = {k: v for k, v in env.items() if k not in (
+            "RATELIMIT_DEFAULT", "RATELIMIT_AI", "GUNICORN_MAX_REQUESTS")}  # fmt: skip
+        prod_env["PROMETHEUS_MULTIPROC_DIR"] = str(workdir / "prometheus-prod")
+        prod = Gunicorn(free_port(), workdir, prod_env, "prod-limits")
+        for key in ("RATELIMIT_DEFAULT", "RATELIMIT_AI", "GUNICORN_MAX_REQUESTS"):
+            prod.env.pop(key, None)
+        prod.start()
+        servers.append(prod)
+        warm(prod.base, hot, [ACCESS_PATH])
+        results["prod_limits"] = {}
+        results["prod_consume_users"] = PROD_CONSUME_USERS
+        for name, path, users, extra in (
+            ("access check", ACCESS_PATH, hot, {}),
+            ("token consume", CONSUME_PATH, hot[:PROD_CONSUME_USERS],
+             {"method": "POST", "body": '{"amount": 1}'}),
+        ):  # fmt: skip
+            lua = workdir / f"prod-{path.replace('/', '_')}.lua"
+            script = write_rotating(lua, users, path, count_statuses=True, **extra)
+            wrk(prod.base + path, 128, args.warmup, script)
+            results["prod_limits"][name] = wrk(prod.base + path, 128, args.duration, script)
+            log(f"prod limits {name}: {results['prod_limits'][name]['statuses']}")
+        prod.stop()
+
+        # 7. calibration: the same access check with the rate limiter off (its cost)
+        off_env = {**env, "RATELIMIT_ENABLE": "false"}
+        off_env["PROMETHEUS_MULTIPROC_DIR"] = str(workdir / "prometheus-off")
+        off = Gunicorn(free_port(), workdir, off_env, "limiter-off").start()
+        servers.append(off)
+        warm(off.base, hot, [ACCESS_PATH])
+        access_lua = scripts["access check (warm)"]
+        results["limiter_off"] = {}
+        for name, url, lua in (
+            ("bare Django JSON", off.base + "/bench/bare", None),
+            ("access check (warm)", off.base + ACCESS_PATH, access_lua),
+            ("DRF view + 1 cache get", off.base + "/bench/drf-cache", None),
+        ):
+            wrk(url, 128, args.warmup, lua)
+            results["limiter_off"][name] = wrk(url, 128, args.duration, lua)
+            log(f"limiter off {name}: {results['limiter_off'][name]['rps']:.0f} req/s")
+        off.stop()
+        results["breaker_log_lines"] = sum(s.log_text().count("breaker open") for s in servers)
+    finally:
+        for server in servers:
+            server.stop()
+        redis.cleanup()
+        cluster.cleanup()
+        subprocess.run(["rm", "-rf", str(workdir)], check=False)
+    results["load_end"] = os.getloadavg()
+    results["total_s"] = time.time() - t_start
+    results["versions"] = versions(cluster)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    (Path(args.output).with_suffix(".json")).write_text(json.dumps(results, indent=1, default=str))
+    from bench.report import write_report
+
+    write_report(results, Path(args.output))
+    log(f"wrote {args.output} in {results['total_s']:.0f}s")
+    return 0
+
+
+def versions(cluster: PostgresCluster) -> dict:
+    import django
+    import gunicorn
+
+    redis_version = subprocess.run(
+        ["redis-server", "--version"], capture_output=True, text=True
+    ).stdout.split()
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    return {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "postgres": cluster.version(),
+        "redis": next((w[2:] for w in redis_version if w.startswith("v=")), "?"),
+        "wrk": (wrk_version.stdout + wrk_version.stderr).split()[1]
+        if (wrk_version.stdout + wrk_version.stderr).split()
+        else "?",
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
