@@ -5,8 +5,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_patterns = [
-    path("", include("accounts.urls")),
+    # the access checks first: every request walks these includes in order
     path("", include("subscriptions.urls")),
+    path("", include("accounts.urls")),
     path("", include("learning.urls")),
     path("", include("notifications.urls")),
     path("", include("media.urls")),

@@ -5,6 +5,7 @@ every worker's counts add up in /metrics. Per-process gauges use the ``liveall``
 per live worker (``pid`` label), dropped by gunicorn's child-exit hook when the worker dies.
 """
 
+import functools
 import itertools
 import os
 import time
@@ -51,11 +52,18 @@ _memory_sampled_at = -MEMORY_REFRESH_SECONDS
 _process: psutil.Process | None = None
 
 
+@functools.cache
+def _cache_requests(family: str, result: str):
+    """The labelled child, looked up once: ``labels()`` validates and copies on every call, and
+    this runs several times per access check (the children stay fork-safe: values check the pid)."""
+    return CACHE_REQUESTS.labels(family=family, result=result)
+
+
 def record_cache_lookup(family: str, *, hits: int, misses: int) -> None:
     if hits:
-        CACHE_REQUESTS.labels(family=family, result="hit").inc(hits)
+        _cache_requests(family, "hit").inc(hits)
     if misses:
-        CACHE_REQUESTS.labels(family=family, result="miss").inc(misses)
+        _cache_requests(family, "miss").inc(misses)
 
 
 def observe_access_check(seconds: float) -> None:
