@@ -5,7 +5,9 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from pymongo.errors import ConnectionFailure as MongoConnectionFailure
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -16,10 +18,22 @@ from etrainer.api.errors import ApplicationError, ErrorCode, error_body
 logger = logging.getLogger("etrainer.api")
 
 
+# The database is unreachable or restarting: the client should come back, not give up.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, MongoConnectionFailure)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "payload_too_large"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; try again shortly."
+    default_code = "service_unavailable"
+    wait = DATABASE_RETRY_AFTER_SECONDS
 
 
 _CODE_BY_EXCEPTION = [
@@ -35,6 +49,7 @@ _CODE_BY_EXCEPTION = [
     (exceptions.NotAcceptable, ErrorCode.NOT_ACCEPTABLE),
     (exceptions.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE),
     (exceptions.Throttled, ErrorCode.RATE_LIMITED),
+    (DatabaseUnavailable, ErrorCode.SERVICE_UNAVAILABLE),
 ]
 
 
@@ -66,6 +81,9 @@ def _as_api_exception(exc) -> exceptions.APIException | None:
         return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("Database unavailable: %s", exc)
+        return DatabaseUnavailable()
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
     if isinstance(exc, SuspiciousOperation):

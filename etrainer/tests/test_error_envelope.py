@@ -112,3 +112,12 @@ def test_oversized_form_body_is_413(api_client, settings):
     response = api_client.post("/api/test/echo", {"field": "x" * 1000})
 
     assert_envelope(response, 413, "payload_too_large")
+
+
+@pytest.mark.urls("etrainer.tests.crash_urls")
+def test_an_unreachable_database_is_503_with_retry_after(api_client):
+    response = api_client.get("/api/test/database-down")
+
+    assert_envelope(response, 503, "service_unavailable")
+    assert int(response["Retry-After"]) > 0
+    assert "127.0.0.1" not in response.content.decode()
