@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from etrainer.api.authentication import CachedJWTAuthentication
+from etrainer.api.fast_path import BearerGetFastPath
 from etrainer.api.pagination import PageNumberPagination, paginated_schema
 from subscriptions import selectors, services
 
@@ -170,7 +171,7 @@ class AccessSummarySerializer(serializers.Serializer):
     grants = GrantSerializer(many=True)
 
 
-class MyAccessApi(SubscriptionsApi):
+class MyAccessApi(BearerGetFastPath, SubscriptionsApi):
     @extend_schema(responses=AccessSummarySerializer)
     def get(self, request):
         return Response(selectors.access_summary_for_request(request))
@@ -199,7 +200,7 @@ class CourseAccessOutputSerializer(serializers.Serializer):
     grant_expires_at = serializers.DateTimeField(allow_null=True)
 
 
-class CourseAccessApi(SubscriptionsApi):
+class CourseAccessApi(BearerGetFastPath, SubscriptionsApi):
     @staticmethod
     def access_prefetch(kwargs: dict) -> str | None:
         """Read the course entry in the authentication's round trip (well-formed ids only)."""

@@ -131,7 +131,7 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         lookup = access_cache.fetch(
             user_id, ("user", *access_cache.SUMMARY_FAMILIES), course_id=course_id
         )
-        setattr(request._request, LOOKUP_ATTR, lookup)
+        setattr(getattr(request, "_request", request), LOOKUP_ATTR, lookup)
         return lookup
 
     def _user(self, lookup):
