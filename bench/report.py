@@ -356,11 +356,11 @@ def _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope) 
         text = (
             f"**Warm access {ratio_128:.2f} x bare.** The bare view is Django's middleware plus a "
             "`JsonResponse`; a warm access check adds, per request, the rate limiter (key from the "
-            "memoised JWT, then a pipelined `SET NX EX` + `INCR`: one Redis round trip), DRF's "
-            "request/response/renderer, `CachedJWTAuthentication` and the access summary (one "
-            "`MGET` of the user, sub, ai and grants keys and their version tokens, unpickled), "
-            "and the metrics (cache counters, access histogram, per-process gauge, in "
-            "multiprocess mode). "
+            "memoised JWT, then a pipelined `SET NX EX` + `INCR`: one Redis round trip), "
+            "`CachedJWTAuthentication` and the access summary (one `MGET` of the user, sub, ai "
+            "and grants keys and their version tokens, unpickled; bearer GETs skip DRF's "
+            "dispatch: etrainer/api/fast_path.py), the JSON rendering and the metrics (cache "
+            "counters, access histogram, per-process gauge, in multiprocess mode). "
         )
         if off:
             a = off["access check (warm)"]["rps"] / off["bare Django JSON"]["rps"]
@@ -369,24 +369,17 @@ def _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope) 
             if floor:
                 f = floor["rps"] / off["bare Django JSON"]["rps"]
                 text += (
-                    f", and the floor of any DRF view that reads Redis once is {f:.2f} on this "
+                    f", and a DRF view that reads Redis once reaches {f:.2f} on this "
                     "machine in this run"
                 )
             text += ". "
         text += (
-            "A separate in-process cProfile of 2 000 warm requests (Django test client, same "
-            "settings, not part of `make bench`) put access at ~1 240 us against ~610 us for the "
-            "DRF + 1 get view and ~270 us for bare: the two Redis round trips (limiter, then the "
-            "MGET) are ~40 % of it, URL resolution through etrainer/urls.py's includes ~15 % "
-            "(bench/bare is the first pattern), DRF negotiation/rendering ~15 %. "
-            "What would fix it (subscriptions / rate-limit rooms, not bench/): count the rate "
-            "limit in the same pipeline as the access `MGET` (one round trip for the hot path "
-            "instead of two), and serve the two hot GETs (`/api/me/access`, "
-            "`/api/courses/{id}/access`) from plain Django views with a cached pre-rendered JSON "
-            "body instead of DRF's Response/renderer; PERFORMANCE.md puts DRF at ~160 us and each "
-            "round trip at ~180-200 us of a ~550 us bare request. Also: the machine was shared "
-            "(load average above the core count for most of the run), which hurts the longer "
-            "request more than the bare one."
+            "What would close the gap: count the rate limit in the same pipeline as the access "
+            "`MGET` (one Redis round trip for the hot path instead of two; each costs ~180-200 us "
+            "of a ~550 us bare request per PERFORMANCE.md), one namespace version token instead "
+            "of one per family (fewer values to unpickle), and a pre-rendered JSON body cached "
+            "with the summary. Also: the machine was shared (load average above the core count "
+            "for most of the run), which hurts the longer request more than the bare one."
         )
         items.append(text)
     if worst_256 > 0:
