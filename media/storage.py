@@ -106,9 +106,10 @@ class LocalBackend:
         root = str(settings.MEDIA_ROOT)
         if os.path.isdir(root) and os.access(root, os.W_OK):
             return True, "local storage writable"
-        parent = os.path.dirname(root)
-        if not os.path.exists(root) and os.path.isdir(parent) and os.access(parent, os.W_OK):
-            return True, "local storage can be created"
+        if not os.path.exists(root):
+            ancestor = _nearest_existing_ancestor(root)
+            if os.path.isdir(ancestor) and os.access(ancestor, os.W_OK):
+                return True, "local storage can be created"
         return False, f"{root} is not writable"
 
 
@@ -301,3 +302,10 @@ def optimized_url(public_id: str, *, resource_type: str, **transformation: Any) 
         **transformation,
     )
     return url
+
+
+def _nearest_existing_ancestor(path: str) -> str:
+    """The first existing folder above ``path``: the storage creates the missing ones on save."""
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path

@@ -28,7 +28,11 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Databases (DATABASE_URL picks SQLite, PostgreSQL or MongoDB) -----------------------------
-DATABASE_URL = env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+DATABASE_URL = env("DATABASE_URL", default="")
+if not DATABASE_URL:
+    # The embedded default: a SQLite file in var/, which a fresh clone does not have yet.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASE_URL = f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
 _database = database_config(
     DATABASE_URL,
     mongo_name=env("MONGODB_NAME", default=""),

@@ -135,3 +135,9 @@ def test_an_asset_is_found_for_its_owner_and_staff_only(learner, staff_user):
     with pytest.raises(ApplicationError) as caught:
         media_asset_get(user=UserFactory(), public_id=asset.public_id)
     assert caught.value.status == 404
+
+
+def test_local_status_is_up_when_the_media_folder_can_be_created(local_media, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "not" / "yet" / "there"
+
+    assert storage_status() == (True, "local storage can be created")
