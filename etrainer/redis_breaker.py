@@ -8,8 +8,6 @@ most one timeout per process per reset period.
 """
 
 import logging
-import threading
-import time
 
 from redis.backoff import NoBackoff
 from redis.connection import Connection
@@ -17,45 +15,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
+from etrainer.circuit_breaker import CircuitBreaker
+
 logger = logging.getLogger("etrainer.cache")
 
 
-class CircuitBreaker:
-    def __init__(self, reset_seconds: float) -> None:
-        self.reset_seconds = reset_seconds
-        self.opened_at: float | None = None
-        self.trips = 0
-        self._lock = threading.Lock()
-
-    @property
-    def is_open(self) -> bool:
-        opened_at = self.opened_at
-        return opened_at is not None and time.monotonic() - opened_at < self.reset_seconds
-
-    def guard(self) -> None:
-        if self.is_open:
-            raise RedisConnectionError("Redis circuit breaker is open")
-
-    def record_failure(self, error: Exception) -> None:
-        with self._lock:
-            if not self.is_open:
-                self.trips += 1
-                logger.warning(
-                    "Redis unavailable, breaker open for %ss: %s", self.reset_seconds, error
-                )
-            self.opened_at = time.monotonic()
-
-    def record_success(self) -> None:
-        if self.opened_at is not None:
-            with self._lock:
-                self.opened_at = None
-            logger.info("Redis reachable again, breaker closed")
-
-    def reset(self) -> None:
-        self.opened_at = None
-
-
-breaker = CircuitBreaker(reset_seconds=5.0)
+breaker = CircuitBreaker(
+    name="Redis", reset_seconds=5.0, open_error=RedisConnectionError, logger=logger
+)
 
 
 def configure_breaker(reset_seconds: float) -> None:
@@ -74,7 +41,7 @@ class CircuitBreakerConnection(Connection):
         super().__init__(*args, **kwargs)
 
     def connect(self):
-        breaker.guard()
+        breaker.before_call()
         try:
             return super().connect()
         except _REDIS_ERRORS as error:
@@ -82,7 +49,7 @@ class CircuitBreakerConnection(Connection):
             raise
 
     def send_packed_command(self, command, check_health=True):
-        breaker.guard()
+        breaker.before_call()
         try:
             return super().send_packed_command(command, check_health=check_health)
         except _REDIS_ERRORS as error:

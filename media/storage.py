@@ -6,6 +6,7 @@ front. ``LocalBackend`` stores under ``MEDIA_ROOT`` through Django's default sto
 uploaded file object as it is (a temporary file on disk) and never read it whole.
 """
 
+import logging
 import os
 import shutil
 import time
@@ -24,7 +25,7 @@ from django.core.files.uploadedfile import UploadedFile
 from urllib3.util.retry import Retry
 
 from etrainer.api.errors import ApplicationError, ErrorCode
-from media.breaker import CircuitBreaker, CircuitOpenError
+from etrainer.circuit_breaker import CircuitBreaker
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,22 @@ _CLIENT_ERRORS = (
     cloudinary_errors.AlreadyExists,
 )
 
-breaker = CircuitBreaker(failures=3, reset_seconds=30.0)
+logger = logging.getLogger("etrainer.media")
+
+
+class CircuitOpenError(Exception):
+    """Raised instead of calling Cloudinary while its breaker is open."""
+
+
+# Opened after N consecutive failures; then one call at a time probes (etrainer/circuit_breaker.py).
+breaker = CircuitBreaker(
+    name="Cloudinary",
+    failures=3,
+    reset_seconds=30.0,
+    open_error=CircuitOpenError,
+    logger=logger,
+    single_probe=True,
+)
 
 
 def _disable_sdk_retries() -> None:
