@@ -7,9 +7,11 @@ What it does, all on 127.0.0.1 and cleaned up afterwards (processes stopped by p
 3. starts gunicorn with the project's gunicorn.conf.py (--no-control-socket), production settings
    (DEBUG off) and a bench-only URLconf (bench/urls.py) that adds the bare view;
 4. warms the access cache with one request per learner;
-5. drives both endpoints with wrk (a Lua script rotates the learners' Authorization headers),
-   interleaved round by round, and prints requests/s, p50 and p99 per round, the medians and the
-   ratio access / bare. The shared rate limiter is off unless --ratelimit (then: huge limits, so
+5. drives both endpoints with wrk, interleaved round by round, and prints requests/s, p50 and p99
+   per round, the medians and the ratio access / bare. Every target gets the same Lua script that
+   rotates the learners' Authorization headers (the bare view ignores them): wrk shares the two
+   cores with gunicorn, so its own cost per request must be the same on both sides of the ratio.
+   The shared rate limiter is off unless --ratelimit (then: huge limits, so
    that its cost is measured but nothing is refused).
 
 Not a pass/fail test: absolute figures drift with the machine; compare ratios of one run.
@@ -18,6 +20,7 @@ Not a pass/fail test: absolute figures drift with the machine; compare ratios of
 import argparse
 import os
 import re
+import resource
 import secrets
 import signal
 import statistics
@@ -36,6 +39,7 @@ from etrainer.testing.redis_server import RedisServer, free_port  # noqa: E402
 ACCESS_PATH = "/api/me/access"
 BARE_PATH = "/bench/bare"
 DRF_CACHE_PATH = "/bench/drf-cache"
+TARGETS = {"bare": BARE_PATH, "access": ACCESS_PATH, "drf+1get": DRF_CACHE_PATH}
 
 
 def parse_args() -> argparse.Namespace:
@@ -143,14 +147,14 @@ def wait_until_serving(base: str, server: subprocess.Popen, timeout: float = 30.
     raise RuntimeError("gunicorn did not answer")
 
 
-def write_lua(path: Path, tokens: list[str]) -> None:
+def write_lua(path: Path, tokens: list[str], target: str) -> None:
     listed = ",\n".join(f'  "{token}"' for token in tokens)
     path.write_text(
         f"local tokens = {{\n{listed}\n}}\n"
         "local i = math.random(#tokens)\n"
         "request = function()\n"
         "  i = i % #tokens + 1\n"
-        f'  return wrk.format("GET", "{ACCESS_PATH}", '
+        f'  return wrk.format("GET", "{target}", '
         '{["Authorization"] = "Bearer " .. tokens[i]})\n'
         "end\n"
     )
@@ -168,7 +172,11 @@ def wrk(url: str, args: argparse.Namespace, duration: int, script: Path | None) 
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency"]
     if script:
         command += ["-s", str(script)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    requests = re.search(r"(\d+) requests in", output)
+    wrk_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:.*", output)
@@ -177,16 +185,13 @@ def wrk(url: str, args: argparse.Namespace, duration: int, script: Path | None) 
         "p50": _latency_ms(output, "50"),
         "p99": _latency_ms(output, "99"),
         "non2xx": int(bad.group(1)) if bad else 0,
+        "wrk_us": wrk_cpu / int(requests.group(1)) * 1e6 if requests else float("nan"),
         "socket_errors": errors.group(0) if errors else "",
     }
 
 
-def run_rounds(base: str, script: Path, args: argparse.Namespace) -> dict[str, list[dict]]:
-    targets = {
-        "bare": (base + BARE_PATH, None),
-        "access": (base + ACCESS_PATH, script),
-        "drf+1get": (base + DRF_CACHE_PATH, None),
-    }
+def run_rounds(base: str, scripts: dict[str, Path], args) -> dict[str, list[dict]]:
+    targets = {name: (base, script) for name, script in scripts.items()}
     for url, lua in targets.values():
         wrk(url, args, args.warmup, lua)
     results: dict[str, list[dict]] = {name: [] for name in targets}
@@ -199,7 +204,8 @@ def run_rounds(base: str, script: Path, args: argparse.Namespace) -> dict[str, l
             results[name].append(figures)
             print(
                 f"round {round_no + 1} {name:<8} {figures['rps']:8.0f} req/s  "
-                f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms"
+                f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms  "
+                f"wrk CPU {figures['wrk_us']:4.0f} us/req"
                 + (f"  NON-2XX {figures['non2xx']}" if figures["non2xx"] else "")
                 + (f"  {figures['socket_errors']}" if figures["socket_errors"] else ""),
                 flush=True,
@@ -252,9 +258,10 @@ def main() -> int:
         wait_until_serving(base, server)
         statuses = {get(base + ACCESS_PATH, token) for token in tokens}
         print(f"{args.users} learners warmed (statuses {sorted(statuses)}); gunicorn on {base}")
-        script = workdir / "access.lua"
-        write_lua(script, tokens)
-        report(run_rounds(base, script, args))
+        scripts = {name: workdir / f"{name}.lua" for name in TARGETS}
+        for name, target in TARGETS.items():
+            write_lua(scripts[name], tokens, target)
+        report(run_rounds(base, scripts, args))
         print(f"  redis: {redis_stats(redis.url)}")
     finally:
         if server is not None:

@@ -4,22 +4,31 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.urls import urlpatterns as accounts_urls
+from jobs.urls import urlpatterns as jobs_urls
+from learning.urls import urlpatterns as learning_urls
+from media.urls import urlpatterns as media_urls
+from monitoring.api_urls import urlpatterns as monitoring_api_urls
+from notifications.urls import urlpatterns as notifications_urls
+from subscriptions.urls import urlpatterns as subscriptions_urls
+
+# One flat list under api/, the access checks first: each nested include costs every request a
+# resolver level, and the patterns are tried in order.
 api_patterns = [
-    # the access checks first: every request walks these includes in order
-    path("", include("subscriptions.urls")),
-    path("", include("accounts.urls")),
-    path("", include("learning.urls")),
-    path("", include("notifications.urls")),
-    path("", include("media.urls")),
-    path("", include("jobs.urls")),
-    path("", include("monitoring.api_urls")),
+    *subscriptions_urls,
+    *accounts_urls,
+    *learning_urls,
+    *notifications_urls,
+    *media_urls,
+    *jobs_urls,
+    *monitoring_api_urls,
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("admin/", admin.site.urls),
     path("", include("monitoring.urls")),
 ]
 

@@ -174,7 +174,10 @@ class AccessSummarySerializer(serializers.Serializer):
 class MyAccessApi(BearerGetFastPath, SubscriptionsApi):
     @extend_schema(responses=AccessSummarySerializer)
     def get(self, request):
-        return Response(selectors.access_summary_for_request(request))
+        return Response(self.get_payload(request))
+
+    def get_payload(self, request):
+        return selectors.access_summary_for_request(request)
 
 
 class CourseOutputSerializer(serializers.Serializer):
@@ -209,13 +212,16 @@ class CourseAccessApi(BearerGetFastPath, SubscriptionsApi):
 
     @extend_schema(parameters=[COURSE_ID], responses=CourseAccessOutputSerializer)
     def get(self, request, course_id):
+        return Response(self.get_payload(request, course_id))
+
+    def get_payload(self, request, course_id):
         summary = selectors.access_summary_for_request(request)
         course = selectors.course_for_access(
             course_id=course_id,
             lookup=selectors.request_lookup(request),
             include_unpublished=request.user.is_staff,
         )
-        return Response(selectors.course_access(summary=summary, course=course))
+        return selectors.course_access(summary=summary, course=course)
 
 
 class AiTokensApi(SubscriptionsApi):

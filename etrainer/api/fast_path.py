@@ -4,7 +4,8 @@ DRF's dispatch wraps the request, negotiates content, runs version/permission/th
 renders through its JSON renderer: about 160 us per request on the reference machine
 (../shared/PERFORMANCE.md), as much as the whole Redis round trip. For a GET that carries a bearer
 token, ``BearerGetFastPath`` instead authenticates with the view's first authentication class,
-calls the view's own ``get`` and renders its data with Django's ``JsonResponse``. Errors go through
+calls the view's ``get_payload`` (which its ``get`` wraps in a DRF ``Response``) and renders the
+data with Django's ``JsonResponse``. Errors go through
 the project's exception handler, so the envelope and headers are the same. Every other request
 (no bearer token, session users, other methods) takes DRF's full dispatch, and the OpenAPI schema
 is still generated from the DRF view.
@@ -19,6 +20,11 @@ _COMPACT = {"separators": (",", ":")}
 
 
 class BearerGetFastPath:
+    """Mixin for an APIView whose ``get`` returns ``Response(self.get_payload(request, ...))``."""
+
+    def get_payload(self, request, *args, **kwargs):
+        raise NotImplementedError
+
     def dispatch(self, request, *args, **kwargs):
         if request.method != "GET" or not request.META.get("HTTP_AUTHORIZATION", "").startswith(
             "Bearer "
@@ -32,7 +38,9 @@ class BearerGetFastPath:
             if user_and_token is None:
                 raise exceptions.NotAuthenticated()
             request.user, request.auth = user_and_token
-            response = self.get(request, *args, **kwargs)
+            return JsonResponse(
+                self.get_payload(request, *args, **kwargs), safe=False, json_dumps_params=_COMPACT
+            )
         except Exception as exc:
             if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
                 exc.auth_header = authenticator.authenticate_header(request)

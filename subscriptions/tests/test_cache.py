@@ -1,5 +1,7 @@
 """The access cache against the test run's real redis-server: round trips, outages, families."""
 
+import datetime as dt
+import pickle
 import threading
 import time
 
@@ -122,6 +124,30 @@ def test_invalidate_users_in_bulk(subscribed_learner, learner_client):
     deleted = access_cache.invalidate_users([subscribed_learner.pk, "404"], families=["ai"])
 
     assert deleted == 1
+
+
+def test_fetch_reads_back_what_store_wrote_with_every_type_intact(subscribed_learner):
+    value = {"when": dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC), "n": 7, "list": [None, "x"]}
+    access_cache.store("grants", subscribed_learner.pk, value)
+
+    lookup = access_cache.fetch(subscribed_learner.pk, ["grants"])
+
+    assert lookup.get("grants") == value
+
+
+def test_values_are_decoded_as_the_backend_would_with_another_serializer(redis_server):
+    from django_redis.cache import RedisCache
+
+    json_backend = RedisCache(
+        redis_server.url,
+        {"OPTIONS": {"SERIALIZER": "django_redis.serializers.json.JSONSerializer"}},
+    )
+    pickle_backend = RedisCache(redis_server.url, {})
+
+    assert access_cache._decoder(pickle_backend.client) is pickle.loads
+    json_decode = access_cache._decoder(json_backend.client)
+    assert json_decode is not pickle.loads
+    assert json_decode(json_backend.client.encode(["a", 1])) == ["a", 1]
 
 
 def test_a_lost_version_key_reads_as_a_miss(redis_client, subscribed_learner, learner_client):

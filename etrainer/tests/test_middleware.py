@@ -1,0 +1,55 @@
+"""Browser-session middleware is skipped for bearer-token API calls, and only for those."""
+
+import pytest
+from django.test import RequestFactory
+
+from etrainer.middleware import is_token_api_request
+
+pytestmark = pytest.mark.django_db
+
+BEARER = {"HTTP_AUTHORIZATION": "Bearer abc.def.ghi"}
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "expected"),
+    [
+        ("/api/me/access", BEARER, True),
+        ("/api/me/access", {**BEARER, "HTTP_COOKIE": "sessionid=x"}, False),
+        ("/api/me/access", {}, False),
+        ("/api/me/access", {"HTTP_AUTHORIZATION": "Basic dXNlcjpwdw=="}, False),
+        ("/admin/", BEARER, False),
+        ("/health", BEARER, False),
+    ],
+)
+def test_only_cookieless_bearer_api_calls_count_as_token_api_requests(path, headers, expected):
+    assert is_token_api_request(RequestFactory().get(path, **headers)) is expected
+
+
+def test_a_token_api_call_gets_no_session_cookie_and_no_session_work(learner_client):
+    response = learner_client.get("/api/me")
+
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert not hasattr(response.wsgi_request, "session")
+
+
+def test_a_session_login_still_works_on_the_api(learner):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(learner)
+
+    response = client.get("/api/me")
+
+    assert response.status_code == 200
+    assert response.json()["email"] == learner.email
+    assert hasattr(response.wsgi_request, "session")
+
+
+def test_a_bearer_call_that_also_sends_a_cookie_keeps_the_full_stack(learner_client):
+    learner_client.cookies["sessionid"] = "not-a-session"
+
+    response = learner_client.get("/api/me")
+
+    assert response.status_code == 200
+    assert hasattr(response.wsgi_request, "session")
