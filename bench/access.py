@@ -185,12 +185,36 @@ def wrk(url: str, args: argparse.Namespace, duration: int, script: Path | None) 
         "p50": _latency_ms(output, "50"),
         "p99": _latency_ms(output, "99"),
         "non2xx": int(bad.group(1)) if bad else 0,
+        "requests": int(requests.group(1)) if requests else 0,
         "wrk_us": wrk_cpu / int(requests.group(1)) * 1e6 if requests else float("nan"),
         "socket_errors": errors.group(0) if errors else "",
     }
 
 
-def run_rounds(base: str, scripts: dict[str, Path], args) -> dict[str, list[dict]]:
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_seconds(pid: int, fields: tuple[int, ...]) -> float:
+    """CPU seconds from /proc/<pid>/stat (fields numbered as in proc(5)); 0 for a gone process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    values = raw.rsplit(")", 1)[1].split()  # fields from 3 on
+    return sum(int(values[field - 3]) for field in fields) / _TICK
+
+
+def server_cpu(gunicorn_pid: int, redis_pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn's workers (live ones plus those reaped by the master,
+    which max_requests recycles) and by redis-server."""
+    children = Path(f"/proc/{gunicorn_pid}/task/{gunicorn_pid}/children").read_text().split()
+    workers = _stat_seconds(gunicorn_pid, (16, 17)) + sum(
+        _stat_seconds(int(pid), (14, 15)) for pid in children
+    )
+    return workers, _stat_seconds(redis_pid, (14, 15))
+
+
+def run_rounds(base: str, scripts: dict[str, Path], args, pids) -> dict[str, list[dict]]:
     targets = {name: (base, script) for name, script in scripts.items()}
     for url, lua in targets.values():
         wrk(url, args, args.warmup, lua)
@@ -200,12 +224,18 @@ def run_rounds(base: str, scripts: dict[str, Path], args) -> dict[str, list[dict
         order = names[round_no % len(names) :] + names[: round_no % len(names)]
         for name in order:
             url, lua = targets[name]
+            cpu_before = server_cpu(*pids)
             figures = wrk(url, args, args.duration, lua)
+            cpu_after = server_cpu(*pids)
+            served = figures["requests"] or 1
+            figures["gunicorn_us"] = (cpu_after[0] - cpu_before[0]) / served * 1e6
+            figures["redis_us"] = (cpu_after[1] - cpu_before[1]) / served * 1e6
             results[name].append(figures)
             print(
                 f"round {round_no + 1} {name:<8} {figures['rps']:8.0f} req/s  "
                 f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms  "
-                f"wrk CPU {figures['wrk_us']:4.0f} us/req"
+                f"CPU us/req: gunicorn {figures['gunicorn_us']:4.0f} "
+                f"redis {figures['redis_us']:3.0f} wrk {figures['wrk_us']:3.0f}"
                 + (f"  NON-2XX {figures['non2xx']}" if figures["non2xx"] else "")
                 + (f"  {figures['socket_errors']}" if figures["socket_errors"] else ""),
                 flush=True,
@@ -215,14 +245,18 @@ def run_rounds(base: str, scripts: dict[str, Path], args) -> dict[str, list[dict
 
 def report(results: dict[str, list[dict]]) -> None:
     medians = {
-        name: {key: statistics.median(r[key] for r in rounds) for key in ("rps", "p50", "p99")}
+        name: {
+            key: statistics.median(r[key] for r in rounds)
+            for key in ("rps", "p50", "p99", "gunicorn_us", "redis_us")
+        }
         for name, rounds in results.items()
     }
     print("\nmedians over rounds")
     for name, figures in medians.items():
         print(
             f"  {name:<8} {figures['rps']:8.0f} req/s  p50 {figures['p50']:6.2f} ms  "
-            f"p99 {figures['p99']:6.2f} ms"
+            f"p99 {figures['p99']:6.2f} ms  server CPU {figures['gunicorn_us']:4.0f} us/req "
+            f"(+ redis {figures['redis_us']:3.0f})"
         )
     for name, target in (("access", "  target >= 0.60"), ("drf+1get", "  (calibration)")):
         ratios = [a["rps"] / b["rps"] for a, b in zip(results[name], results["bare"], strict=True)]
@@ -261,7 +295,7 @@ def main() -> int:
         scripts = {name: workdir / f"{name}.lua" for name in TARGETS}
         for name, target in TARGETS.items():
             write_lua(scripts[name], tokens, target)
-        report(run_rounds(base, scripts, args))
+        report(run_rounds(base, scripts, args, (server.pid, redis.process.pid)))
         print(f"  redis: {redis_stats(redis.url)}")
     finally:
         if server is not None:

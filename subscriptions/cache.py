@@ -29,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from etrainer.redis_reader import DedicatedReader
 from monitoring.metrics import record_cache_lookup
 
 VERSION = "v1"
@@ -105,15 +106,17 @@ def fetch(user_id: str, families: Iterable[str], *, course_id: str | None = None
     return lookup
 
 
+_reader = DedicatedReader()
 _REDIS_READ_ERRORS = (RedisConnectionError, RedisTimeoutError, RedisResponseError, socket.timeout)
 
 
 def _get_many(keys: list[str]) -> dict[str, Any]:
-    """``cache.get_many`` for the hot path: the same MGET on django-redis' own client and pool.
+    """``cache.get_many`` for the hot path: one MGET, on a connection of django-redis' own pool.
 
     django-redis' ``get_many`` spends about as long building ``CacheKey`` objects and mapping the
-    reply back as the loopback round trip itself. This issues the MGET on the backend's client
-    (same connection pool, same circuit-broken connections), with keys from the backend's own
+    reply back as the round trip itself, and redis-py's pooled call path as much again. This
+    sends the MGET on a dedicated connection of the backend's pool class and settings
+    (``etrainer.redis_reader``: circuit-broken, same timeouts), with keys from the backend's own
     ``make_key`` and values decoded as the backend would (``_decoder``). A Redis error reads as
     all misses, as IGNORE_EXCEPTIONS does. Other backends (local memory in development) take
     their own ``get_many``.
@@ -125,7 +128,8 @@ def _get_many(keys: list[str]) -> dict[str, Any]:
     make_key = backend.make_key
     full_keys = [make_key(key, version=VERSION) for key in keys]
     try:
-        values = client.get_client(write=False).mget(full_keys)
+        pool = client.get_client(write=False).connection_pool
+        values = _reader.execute(pool, "MGET", *full_keys)
     except _REDIS_READ_ERRORS:
         return {}
     decode = _decoder(client)

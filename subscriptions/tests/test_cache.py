@@ -182,6 +182,23 @@ def test_redis_stopped_writes_still_succeed(redis_server, subscribed_learner, le
     assert response.json()["remaining"] == 85
 
 
+def test_a_redis_restart_costs_a_reconnect_not_an_open_breaker(
+    redis_server, subscribed_learner, learner_client
+):
+    assert learner_client.get(ACCESS).status_code == 200
+    trips = breaker.trips
+    redis_server.stop()
+    redis_server.start()
+
+    first = learner_client.get(ACCESS)
+    second = learner_client.get(ACCESS)
+
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert breaker.trips == trips
+    assert not breaker.is_open
+
+
 @pytest.fixture
 def breaker_period():
     """Set the breaker's reset period for a test, then restore it."""
