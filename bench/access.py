@@ -45,8 +45,8 @@ TARGETS = {"bare": BARE_PATH, "access": ACCESS_PATH, "drf+1get": DRF_CACHE_PATH}
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk measurement")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=6, help="seconds per wrk measurement")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)

@@ -14,6 +14,7 @@ It is used by the subscriptions views (the hot endpoints); the project default i
 ``MemoizedJWTAuthentication``, which loads the fresh row other apps' writes may rely on.
 """
 
+import functools
 import time
 
 from django.contrib.auth import get_user_model
@@ -42,10 +43,17 @@ def user_entry(user) -> dict:
     return {name: getattr(user, name) for name in USER_FIELDS}
 
 
-def user_from_entry(entry: dict):
-    """``from_db`` wants the loaded values in the model's field order, the rest deferred."""
+@functools.cache
+def _cached_user_fields() -> list[str]:
+    """USER_FIELDS in the model's field order (what ``from_db`` wants), computed once."""
     model = get_user_model()
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in USER_FIELDS]
+    return [f.attname for f in model._meta.concrete_fields if f.attname in USER_FIELDS]
+
+
+def user_from_entry(entry: dict):
+    """A real user from the cached fields; the other fields are deferred."""
+    model = get_user_model()
+    names = _cached_user_fields()
     return model.from_db(router.db_for_read(model), names, [entry[name] for name in names])
 
 

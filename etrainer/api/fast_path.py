@@ -25,6 +25,15 @@ class BearerGetFastPath:
     def get_payload(self, request, *args, **kwargs):
         raise NotImplementedError
 
+    @classmethod
+    def _fast_path_authenticator(cls):
+        """One instance per view class: authentication classes keep no per-request state."""
+        authenticator = cls.__dict__.get("_authenticator")
+        if authenticator is None:
+            authenticator = cls.authentication_classes[0]()
+            cls._authenticator = authenticator
+        return authenticator
+
     def dispatch(self, request, *args, **kwargs):
         if request.method != "GET" or not request.META.get("HTTP_AUTHORIZATION", "").startswith(
             "Bearer "
@@ -32,7 +41,7 @@ class BearerGetFastPath:
             return super().dispatch(request, *args, **kwargs)
         self.args, self.kwargs, self.request = args, kwargs, request
         request.parser_context = {"view": self, "args": args, "kwargs": kwargs}
-        authenticator = self.authentication_classes[0]()
+        authenticator = self._fast_path_authenticator()
         try:
             user_and_token = authenticator.authenticate(request)
             if user_and_token is None:
