@@ -53,3 +53,20 @@ def test_a_bearer_call_that_also_sends_a_cookie_keeps_the_full_stack(learner_cli
 
     assert response.status_code == 200
     assert hasattr(response.wsgi_request, "session")
+
+
+def test_a_token_api_request_reaches_views_as_anonymous_until_drf_verifies_the_token():
+    from django.http import HttpResponse
+
+    from etrainer.middleware import AuthenticationMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen["user"] = request.user
+        return HttpResponse()
+
+    request = RequestFactory().get("/api/anything", **BEARER)
+    AuthenticationMiddleware(view)(request)
+
+    assert seen["user"].is_anonymous
