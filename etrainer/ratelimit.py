@@ -10,11 +10,16 @@ module increments the counter in one pipelined round trip (``SET NX EX`` + ``INC
 library's ``get_usage`` makes two (``SET NX``, then an ``EVAL`` of ``EXISTS`` + ``INCRBY``). The
 keys are the library's own, so ``django_ratelimit.core.get_usage`` reads the same counts. Any other
 cache (local memory in development) goes through ``get_usage`` itself.
+
+A module that will read Redis for the same request anyway can ride along in that round trip
+(``register_read_along``): the access checks' MGET does, so a warm access check with the limiter
+on still costs one round trip.
 """
 
 import ipaddress
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,6 +35,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from etrainer.api.authentication import verified_tokens
 from etrainer.api.errors import ErrorCode, error_body
 from etrainer.api.views import wants_json
+from etrainer.redis_direct import direct_redis
 from monitoring.metrics import record_ratelimit_event
 
 logger = logging.getLogger("etrainer.ratelimit")
@@ -76,6 +82,35 @@ class Usage:
     @property
     def exceeded(self) -> bool:
         return self.count > self.limit
+
+
+@dataclass(frozen=True)
+class ReadAlong:
+    """An MGET another module makes for this request, sent in the limiter's round trip."""
+
+    keys: list[str]  # full Redis keys, on the limiter's cache
+    accept: Callable[[list], None]  # given the MGET's reply; not called when the trip fails
+
+
+ReadAlongProvider = Callable[[object, str], ReadAlong | None]  # (request, user id)
+_read_along_providers: list[ReadAlongProvider] = []
+
+
+def register_read_along(provider: ReadAlongProvider) -> None:
+    """Called from an AppConfig.ready(); the first provider that answers for a request wins."""
+    if provider not in _read_along_providers:
+        _read_along_providers.append(provider)
+
+
+def _read_along(request, key: str) -> ReadAlong | None:
+    if not key.startswith("user:") or settings.RATELIMIT_USE_CACHE != "default":
+        return None  # providers read the default cache, for a verified user
+    user_id = key.removeprefix("user:")
+    for provider in _read_along_providers:
+        read_along = provider(request, user_id)
+        if read_along is not None:
+            return read_along
+    return None
 
 
 class CounterUnavailable(Exception):
@@ -165,24 +200,40 @@ def count_request(request, group: str, key: str, rate: str) -> Usage:
     """Add this request to the group's counter and return the usage in the current window."""
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
     if hasattr(cache, "client") and hasattr(cache.client, "get_client"):
-        return _count_pipelined(cache, group, key, rate)
+        return _count_pipelined(cache, group, key, rate, _read_along(request, key))
     return _count_with_library(request, group, key, rate)
 
 
-def _count_pipelined(cache, group: str, key: str, rate: str) -> Usage:
+def _count_pipelined(cache, group: str, key: str, rate: str, read_along=None) -> Usage:
+    """SET NX EX + INCR (+ a read-along MGET) in one write on the dedicated connection."""
     limit, period = ratelimit_core._split_rate(rate)
     window = ratelimit_core._get_window(key, period)
     cache_key = cache.client.make_key(
         ratelimit_core._make_cache_key(group, window, rate, key, ratelimit_core.ALL)
     )
+    commands = [
+        ("SET", cache_key, 0, "EX", period + ratelimit_core.EXPIRATION_FUDGE, "NX"),
+        ("INCR", cache_key),
+    ]
+    if read_along is not None:
+        commands.append(("MGET", *read_along.keys))
     try:
-        pipe = cache.client.get_client(write=True).pipeline(transaction=False)
-        pipe.set(cache_key, 0, ex=period + ratelimit_core.EXPIRATION_FUDGE, nx=True)
-        pipe.incr(cache_key)
-        _, count = pipe.execute()
+        pool = cache.client.get_client(write=True).connection_pool
+        replies = direct_redis.execute_many(pool, commands)
     except (RedisError, OSError) as error:
         raise CounterUnavailable(str(error)) from error
-    return Usage(count=int(count), limit=limit, retry_after=max(1, window - int(time.time())))
+    if read_along is not None:
+        _accept(read_along, replies[2])
+    return Usage(count=int(replies[1]), limit=limit, retry_after=max(1, window - int(time.time())))
+
+
+def _accept(read_along: ReadAlong, values: list) -> None:
+    """A read-along is an optimisation: its failure must not fail the request (its module reads
+    again by itself)."""
+    try:
+        read_along.accept(values)
+    except Exception:
+        logger.exception("A rate-limit read-along could not take its values; ignored")
 
 
 def _count_with_library(request, group: str, key: str, rate: str) -> Usage:

@@ -29,7 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from etrainer.redis_reader import DedicatedReader
+from etrainer.redis_direct import direct_redis
 from monitoring.metrics import record_cache_lookup
 
 VERSION = "v1"
@@ -86,17 +86,36 @@ class Lookup:
         store(family, self.idents.get(family, self.user_id), value, self.versions.get(family))
 
 
-def fetch(user_id: str, families: Iterable[str], *, course_id: str | None = None) -> Lookup:
-    """Read the user's entries of ``families`` (and one course) in a single get_many."""
-    lookup = Lookup(user_id=str(user_id))
-    wanted = dict.fromkeys(families, lookup.user_id)
+@dataclass(frozen=True)
+class PlannedRead:
+    """The keys one ``fetch`` reads, so that they can also travel in another module's round trip
+    (the rate limiter's: ``access_read_along``)."""
+
+    user_id: str
+    wanted: dict[str, str]  # family -> ident (the user's id, or the course's)
+    keys: list[str]
+
+
+def plan_read(user_id: Any, families: Iterable[str], *, course_id: Any = None) -> PlannedRead:
+    user_id = str(user_id)
+    wanted = dict.fromkeys(families, user_id)
     if course_id is not None:
         wanted["course"] = str(course_id)
-    lookup.idents = wanted
     keys = [_key(family, ident) for family, ident in wanted.items()]
     keys += [_version_key(family) for family in wanted]
-    found = _get_many(keys)
-    for family, ident in wanted.items():
+    return PlannedRead(user_id=user_id, wanted=wanted, keys=keys)
+
+
+def fetch(user_id: Any, families: Iterable[str], *, course_id: Any = None) -> Lookup:
+    """Read the user's entries of ``families`` (and one course) in a single MGET."""
+    planned = plan_read(user_id, families, course_id=course_id)
+    return lookup_from(planned, _get_many(planned.keys))
+
+
+def lookup_from(planned: PlannedRead, found: dict[str, Any]) -> Lookup:
+    """The Lookup for what a planned read found (unprefixed key -> decoded value)."""
+    lookup = Lookup(user_id=planned.user_id, idents=planned.wanted)
+    for family, ident in planned.wanted.items():
         token = found.get(_version_key(family))
         entry = found.get(_key(family, ident))
         lookup.versions[family] = token
@@ -106,7 +125,23 @@ def fetch(user_id: str, families: Iterable[str], *, course_id: str | None = None
     return lookup
 
 
-_reader = DedicatedReader()
+def redis_read(planned: PlannedRead) -> tuple[list[str], Callable[[list], Lookup]] | None:
+    """The planned read as an MGET's full keys, and how to turn its reply into the Lookup.
+
+    None when the cache is not django-redis (local memory in development)."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    client = getattr(backend, "client", None)
+    if client is None or not hasattr(client, "get_client"):
+        return None
+    make_key = backend.make_key
+    full_keys = [make_key(key, version=VERSION) for key in planned.keys]
+
+    def to_lookup(values: list) -> Lookup:
+        return lookup_from(planned, _decoded(client, planned.keys, values))
+
+    return full_keys, to_lookup
+
+
 _REDIS_READ_ERRORS = (RedisConnectionError, RedisTimeoutError, RedisResponseError, socket.timeout)
 
 
@@ -116,7 +151,7 @@ def _get_many(keys: list[str]) -> dict[str, Any]:
     django-redis' ``get_many`` spends about as long building ``CacheKey`` objects and mapping the
     reply back as the round trip itself, and redis-py's pooled call path as much again. This
     sends the MGET on a dedicated connection of the backend's pool class and settings
-    (``etrainer.redis_reader``: circuit-broken, same timeouts), with keys from the backend's own
+    (``etrainer.redis_direct``: circuit-broken, same timeouts), with keys from the backend's own
     ``make_key`` and values decoded as the backend would (``_decoder``). A Redis error reads as
     all misses, as IGNORE_EXCEPTIONS does. Other backends (local memory in development) take
     their own ``get_many``.
@@ -129,9 +164,13 @@ def _get_many(keys: list[str]) -> dict[str, Any]:
     full_keys = [make_key(key, version=VERSION) for key in keys]
     try:
         pool = client.get_client(write=False).connection_pool
-        values = _reader.execute(pool, "MGET", *full_keys)
+        values = direct_redis.execute(pool, "MGET", *full_keys)
     except _REDIS_READ_ERRORS:
         return {}
+    return _decoded(client, keys, values)
+
+
+def _decoded(client, keys: list[str], values: list) -> dict[str, Any]:
     decode = _decoder(client)
     return {
         key: decode(value) for key, value in zip(keys, values, strict=True) if value is not None

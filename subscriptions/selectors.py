@@ -12,9 +12,12 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from etrainer.api.authentication import CachedJWTAuthentication
 from etrainer.api.errors import ApplicationError, ErrorCode
+from etrainer.ratelimit import ReadAlong
 from monitoring.metrics import observe_access_check
 from subscriptions import cache as access_cache
 from subscriptions.cache import MISS, SUMMARY_FAMILIES, Lookup
@@ -30,6 +33,8 @@ from subscriptions.models import (
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SUMMARY_ATTR = "_etr_access_summary"
 LOOKUP_ATTR = "_etr_access_lookup"
+READ_ALONG_ATTR = "_etr_access_read_along"
+AUTH_FAMILIES = ("user", *SUMMARY_FAMILIES)  # what the hot-path authentication reads
 
 
 def current_period_start(now: dt.datetime | None = None) -> dt.date:
@@ -49,6 +54,44 @@ def is_well_formed_id(raw_id: Any) -> bool:
 def request_lookup(request) -> Lookup | None:
     """The cache lookup the hot-path authentication made for this request, if any."""
     return getattr(getattr(request, "_request", request), LOOKUP_ATTR, None)
+
+
+def access_read_along(request, user_id: str) -> ReadAlong | None:
+    """The rate limiter's read-along (``etrainer.ratelimit``) for the views that authenticate
+    with ``CachedJWTAuthentication`` (the access checks, the token balance).
+
+    The limiter knows the verified user before the view runs, and the keys that authentication
+    will read follow from the user and the URL, so they travel in the limiter's round trip; the
+    Lookup waits on the request for the authentication.
+    """
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    view_class = getattr(match.func, "view_class", None)
+    authentication = getattr(view_class, "authentication_classes", None)
+    if not authentication or not issubclass(authentication[0], CachedJWTAuthentication):
+        return None
+    prefetch = getattr(view_class, "access_prefetch", None)
+    course_id = prefetch(match.kwargs) if prefetch else None
+    planned = access_cache.plan_read(user_id, AUTH_FAMILIES, course_id=course_id)
+    read = access_cache.redis_read(planned)
+    if read is None:
+        return None
+    keys, to_lookup = read
+
+    def accept(values: list) -> None:
+        setattr(request, READ_ALONG_ATTR, to_lookup(values))
+
+    return ReadAlong(keys=keys, accept=accept)
+
+
+def read_along_lookup(request, user_id: str, course_id: str | None) -> Lookup | None:
+    """The Lookup the limiter's round trip brought for this user and course, if any."""
+    lookup = getattr(getattr(request, "_request", request), READ_ALONG_ATTR, None)
+    if lookup is None or lookup.user_id != user_id or lookup.idents.get("course") != course_id:
+        return None
+    return lookup
 
 
 def get_by_id(queryset: QuerySet, raw_id: Any, *, what: str):

@@ -129,16 +129,17 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         return user, token
 
     def _fetch(self, request, user_id: str):
+        """The rate limiter's round trip may have brought the keys already (a read-along)."""
         from subscriptions import cache as access_cache
-        from subscriptions.selectors import LOOKUP_ATTR
+        from subscriptions.selectors import AUTH_FAMILIES, LOOKUP_ATTR, read_along_lookup
 
         context = getattr(request, "parser_context", None) or {}
         view = context.get("view")
         prefetch = getattr(view, "access_prefetch", None)
         course_id = prefetch(context.get("kwargs") or {}) if prefetch else None
-        lookup = access_cache.fetch(
-            user_id, ("user", *access_cache.SUMMARY_FAMILIES), course_id=course_id
-        )
+        lookup = read_along_lookup(request, user_id, course_id)
+        if lookup is None:
+            lookup = access_cache.fetch(user_id, AUTH_FAMILIES, course_id=course_id)
         setattr(getattr(request, "_request", request), LOOKUP_ATTR, lookup)
         return lookup
 

@@ -51,8 +51,10 @@ def test_a_hung_redis_costs_one_timeout_then_the_breaker_answers_at_once(redis_s
     next_twenty = time.monotonic() - started
 
     assert breaker.is_open
-    assert first_call < settings.REDIS_SOCKET_TIMEOUT + 0.5
-    assert next_twenty < 0.1
+    # One timeout, then twenty calls that together cost less than a single timeout would (margins
+    # for a shared, noisy machine: twenty timeouts would take 20 x REDIS_SOCKET_TIMEOUT).
+    assert first_call < settings.REDIS_SOCKET_TIMEOUT + 1.0
+    assert next_twenty < settings.REDIS_SOCKET_TIMEOUT
 
 
 def test_breaker_closes_again_once_redis_is_back(redis_server):

@@ -24,6 +24,7 @@ class RedisCommandLog:
     def __init__(self, url: str) -> None:
         self.client = redis.Redis.from_url(url)
         self.commands: list[str] = []
+        self.clients: list[str] = []  # the sender of each command (address:port)
 
     def __enter__(self):
         self._monitor = self.client.monitor().__enter__()
@@ -36,12 +37,18 @@ class RedisCommandLog:
             if STOP_MARKER in entry["command"]:
                 return
             self.commands.append(entry["command"])
+            self.clients.append(f"{entry.get('client_address')}:{entry.get('client_port')}")
 
     def __exit__(self, *exc) -> None:
         self.client.echo(STOP_MARKER)
         self._thread.join(timeout=5)
         self._monitor.__exit__()
         self.client.close()
+
+    def names(self) -> list[str]:
+        """Command names, less the log's own stop handshake (HELLO on its fresh connection)."""
+        names = [command.split()[0].strip('"').upper() for command in self.commands]
+        return [name for name in names if name != "HELLO"]
 
     def touching(self, fragment: str) -> list[str]:
         return [command for command in self.commands if fragment in command]
@@ -62,6 +69,50 @@ def test_warm_access_costs_one_redis_command(redis_server, subscribed_learner, l
         assert f"etr:v1:{family}:{subscribed_learner.pk}" in access_commands[0]
     # Anything else is another area's (the shared rate limiter), never ours.
     assert all(":v1:" not in command for command in log.commands if command not in access_commands)
+
+
+def test_with_the_rate_limiter_on_a_warm_check_is_still_one_round_trip(
+    redis_server, subscribed_learner, learner_client, settings
+):
+    settings.RATELIMIT_ENABLE = True
+    learner_client.get(ACCESS)
+
+    with RedisCommandLog(redis_server.url) as log:
+        response = learner_client.get(ACCESS)
+
+    assert response.status_code == 200
+    # the limiter's SET NX + INCR and the access MGET: one write, one connection, in that order
+    assert log.names() == ["SET", "INCR", "MGET"], log.commands
+    assert len(set(log.clients[:3])) == 1
+    assert f"etr:v1:sub:{subscribed_learner.pk}" in log.commands[2]
+
+
+def test_with_the_rate_limiter_on_redis_reads_one_request_from_a_warm_check(
+    redis_client, subscribed_learner, learner_client, settings
+):
+    """The server counts read events: one for the whole pipeline, not one per round trip."""
+    settings.RATELIMIT_ENABLE = True
+    learner_client.get(ACCESS)
+
+    before = redis_client.info("stats")["total_reads_processed"]
+    response = learner_client.get(ACCESS)
+    after = redis_client.info("stats")["total_reads_processed"]
+
+    assert response.status_code == 200
+    assert after - before == 2  # the request's one write, and the INFO call that reads the count
+
+
+def test_without_the_rate_limiter_the_access_check_reads_on_its_own(
+    redis_server, subscribed_learner, learner_client, settings
+):
+    settings.RATELIMIT_ENABLE = False
+    learner_client.get(ACCESS)
+
+    with RedisCommandLog(redis_server.url) as log:
+        response = learner_client.get(ACCESS)
+
+    assert response.status_code == 200
+    assert log.names() == ["MGET"], log.commands
 
 
 def test_warm_course_access_reads_the_course_in_the_same_command(
@@ -247,3 +298,16 @@ def test_after_recovery_warm_access_is_query_free_again(
 
     with django_assert_num_queries(0):
         assert learner_client.get(ACCESS).status_code == 200
+
+
+def test_a_read_along_serves_only_the_user_and_course_it_was_planned_for(rf):
+    from subscriptions.selectors import READ_ALONG_ATTR, read_along_lookup
+
+    request = rf.get(ACCESS)
+    planned = access_cache.plan_read("7", ("user", "sub"), course_id="3")
+    setattr(request, READ_ALONG_ATTR, access_cache.lookup_from(planned, {}))
+
+    assert read_along_lookup(request, "7", "3") is not None
+    assert read_along_lookup(request, "8", "3") is None
+    assert read_along_lookup(request, "7", None) is None
+    assert read_along_lookup(request, "7", "4") is None
