@@ -71,16 +71,19 @@ def test_warm_access_costs_one_redis_command(redis_server, subscribed_learner, l
     assert all(":v1:" not in command for command in log.commands if command not in access_commands)
 
 
+def warm_check_commands(redis_server, client, settings, *, ratelimit: bool) -> RedisCommandLog:
+    settings.RATELIMIT_ENABLE = ratelimit
+    client.get(ACCESS)
+    with RedisCommandLog(redis_server.url) as log:
+        assert client.get(ACCESS).status_code == 200
+    return log
+
+
 def test_with_the_rate_limiter_on_a_warm_check_is_still_one_round_trip(
     redis_server, subscribed_learner, learner_client, settings
 ):
-    settings.RATELIMIT_ENABLE = True
-    learner_client.get(ACCESS)
+    log = warm_check_commands(redis_server, learner_client, settings, ratelimit=True)
 
-    with RedisCommandLog(redis_server.url) as log:
-        response = learner_client.get(ACCESS)
-
-    assert response.status_code == 200
     # the limiter's SET NX + INCR and the access MGET: one write, one connection, in that order
     assert log.names() == ["SET", "INCR", "MGET"], log.commands
     assert len(set(log.clients[:3])) == 1
@@ -105,13 +108,8 @@ def test_with_the_rate_limiter_on_redis_reads_one_request_from_a_warm_check(
 def test_without_the_rate_limiter_the_access_check_reads_on_its_own(
     redis_server, subscribed_learner, learner_client, settings
 ):
-    settings.RATELIMIT_ENABLE = False
-    learner_client.get(ACCESS)
+    log = warm_check_commands(redis_server, learner_client, settings, ratelimit=False)
 
-    with RedisCommandLog(redis_server.url) as log:
-        response = learner_client.get(ACCESS)
-
-    assert response.status_code == 200
     assert log.names() == ["MGET"], log.commands
 
 
