@@ -22,10 +22,12 @@ CACHE_METRIC = "etrainer_cache_requests_total"
 
 
 def endpoint_scripts(workdir: Path, tokens: list[str], course: str) -> dict[str, Path | None]:
-    """name -> wrk script (None: no script), in the order of the report."""
+    """name -> wrk script, in the order of the report. The bare view gets the same rotating
+    Authorization headers (and ignores them): wrk's own cost per request, on the same two cores,
+    is then the same on both sides of a ratio."""
     course_path = f"/api/courses/{course}/access"
     return {
-        "bare Django JSON": None,
+        "bare Django JSON": write_rotating(workdir / "bare.lua", tokens, BARE_PATH),
         "access check (warm)": write_rotating(workdir / "access.lua", tokens, ACCESS_PATH),
         "course check (warm)": write_rotating(workdir / "course.lua", tokens, course_path),
         "token consume": write_rotating(

@@ -55,7 +55,8 @@ def write_report(r: dict, path: Path) -> None:
     add(
         f"Run of {r.get('started_at') or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{r['total_s']:.0f} s in all, "
-        f"on {r['cpus']} cores shared with other engineers' test runs: load average (1/5/15 min) "
+        f"on {r['cpus']} cores of a shared virtual machine (its speed drifts from minute to "
+        f"minute; the suite's own wrk, gunicorn and servers load it): load average (1/5/15 min) "
         f"{_load(r['load_start'])} at the start, {_load(r['load_end'])} at the end; absolute "
         "figures are noisy, the ratios taken in this one run are what count."
     )
@@ -300,7 +301,8 @@ def write_report(r: dict, path: Path) -> None:
             f"connections: bare {_f(b['rps'], 0)} req/s, warm access check {_f(a['rps'], 0)} "
             f"req/s (p50 {_f(a['p50'], 2)} ms, p99 {_f(a['p99'], 2)} ms): ratio "
             f"**{a['rps'] / b['rps']:.2f}** without the limiter, against {ratio_128:.2f} with it "
-            "(the limiter's counter is a second Redis round trip per API request; a difference "
+            "(the limiter's counter travels in the same write as the access MGET, so the "
+            "difference is the two extra commands and the limiter's bookkeeping; a difference "
             "this small is within one noisy round on a shared machine)."
         )
         floor = off.get("DRF view + 1 cache get")
@@ -356,11 +358,12 @@ def _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope) 
         text = (
             f"**Warm access {ratio_128:.2f} x bare.** The bare view is Django's middleware plus a "
             "`JsonResponse`; a warm access check adds, per request, the rate limiter (key from the "
-            "memoised JWT, then a pipelined `SET NX EX` + `INCR`: one Redis round trip), "
-            "`CachedJWTAuthentication` and the access summary (one `MGET` of the user, sub, ai "
-            "and grants keys and their version tokens, unpickled; bearer GETs skip DRF's "
-            "dispatch: etrainer/api/fast_path.py), the JSON rendering and the metrics (cache "
-            "counters, access histogram, per-process gauge, in multiprocess mode). "
+            "memoised JWT, then `SET NX EX` + `INCR` sent in the same write as the access `MGET` "
+            "of the user, sub, ai and grants keys and their version tokens: one Redis round trip "
+            "on a dedicated connection, etrainer/redis_direct.py), `CachedJWTAuthentication` and "
+            "the access summary (unpickled; bearer GETs skip DRF's dispatch: "
+            "etrainer/api/fast_path.py), the JSON rendering and the metrics (cache counters, "
+            "access histogram, per-process gauge, in multiprocess mode). "
         )
         if off:
             a = off["access check (warm)"]["rps"] / off["bare Django JSON"]["rps"]
@@ -374,12 +377,13 @@ def _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope) 
                 )
             text += ". "
         text += (
-            "What would close the gap: count the rate limit in the same pipeline as the access "
-            "`MGET` (one Redis round trip for the hot path instead of two; each costs ~180-200 us "
-            "of a ~550 us bare request per PERFORMANCE.md), one namespace version token instead "
-            "of one per family (fewer values to unpickle), and a pre-rendered JSON body cached "
-            "with the summary. Also: the machine was shared (load average above the core count "
-            "for most of the run), which hurts the longer request more than the bare one."
+            "This suite runs at the design TTLs: the AI-balance entries of the learners warmed "
+            "together expire together (60 s) during the rounds, so 'warm' includes a wave of cold "
+            "reads; `make bench-access` keeps the entries warm and measures the hot path alone. "
+            "What would still shave the warm path: one namespace version token instead of one per "
+            "family (fewer values to unpickle) and a pre-rendered JSON body cached with the "
+            "summary. Also: the machine's speed drifts between rounds (see bench-access's CPU "
+            "per request), which hurts the longer request more than the bare one."
         )
         items.append(text)
     if worst_256 > 0:
