@@ -5,16 +5,17 @@ What it does, all on 127.0.0.1 and cleaned up afterwards (processes stopped by p
 2. migrates it and seeds a few hundred learners, each with a subscription, a token account and a
    course grant, and signs one JWT per learner;
 3. starts gunicorn with the project's gunicorn.conf.py (--no-control-socket), production settings
-   (DEBUG off) and a bench-only URLconf (bench/urls.py) that adds the bare view;
+   (DEBUG off) and a bench-only URLconf (bench/urls.py) that adds the bare view and two floors:
+   the bare view after one cache get (django+1get), and a DRF view after one (drf+1get);
 4. warms the access cache with one request per learner;
-5. drives both endpoints with wrk, interleaved round by round, and prints requests/s, p50 and p99
-   per round, the medians and the ratio access / bare. Every target gets the same Lua script that
-   rotates the learners' Authorization headers (the bare view ignores them): wrk shares the two
-   cores with gunicorn, so its own cost per request must be the same on both sides of the ratio.
-   The shared rate limiter is off unless --ratelimit (then: huge limits, so
-   that its cost is measured but nothing is refused). The access-cache TTLs are an hour unless
+5. drives the four endpoints with wrk, interleaved round by round, and prints requests/s, p50
+   and p99 per round, the medians and the ratios to bare. Every target gets the same Lua script
+   that rotates the learners' Authorization headers (the other views ignore them): wrk shares the
+   two cores with gunicorn, so its own cost per request must be the same on both sides of a ratio.
+   The shared rate limiter is off unless --ratelimit (then: huge limits, so that its cost is
+   measured but nothing is refused). The access-cache TTLs are an hour unless
    --design-ttls, so that the checks stay warm for the whole run; each round prints Redis' key
-   misses (0 for warm checks; the drf+1get probe misses by design).
+   misses (0 for warm checks; the floors' probe key misses by design).
 
 Not a pass/fail test: absolute figures drift with the machine; compare ratios of one run.
 """
@@ -41,7 +42,13 @@ from etrainer.testing.redis_server import RedisServer, free_port  # noqa: E402
 ACCESS_PATH = "/api/me/access"
 BARE_PATH = "/bench/bare"
 DRF_CACHE_PATH = "/bench/drf-cache"
-TARGETS = {"bare": BARE_PATH, "access": ACCESS_PATH, "drf+1get": DRF_CACHE_PATH}
+DJANGO_CACHE_PATH = "/bench/django-cache"
+TARGETS = {
+    "bare": BARE_PATH,
+    "access": ACCESS_PATH,
+    "django+1get": DJANGO_CACHE_PATH,
+    "drf+1get": DRF_CACHE_PATH,
+}
 
 
 def parse_args() -> argparse.Namespace:
@@ -244,7 +251,7 @@ def run_rounds(base: str, scripts: dict[str, Path], args, pids, redis_url) -> di
             figures["redis_us"] = (cpu_after[1] - cpu_before[1]) / served * 1e6
             results[name].append(figures)
             print(
-                f"round {round_no + 1} {name:<8} {figures['rps']:8.0f} req/s  "
+                f"round {round_no + 1} {name:<11} {figures['rps']:8.0f} req/s  "
                 f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms  "
                 f"CPU us/req: gunicorn {figures['gunicorn_us']:4.0f} "
                 f"redis {figures['redis_us']:3.0f} wrk {figures['wrk_us']:3.0f}  "
@@ -267,11 +274,16 @@ def report(results: dict[str, list[dict]]) -> None:
     print("\nmedians over rounds")
     for name, figures in medians.items():
         print(
-            f"  {name:<8} {figures['rps']:8.0f} req/s  p50 {figures['p50']:6.2f} ms  "
+            f"  {name:<11} {figures['rps']:8.0f} req/s  p50 {figures['p50']:6.2f} ms  "
             f"p99 {figures['p99']:6.2f} ms  server CPU {figures['gunicorn_us']:4.0f} us/req "
             f"(+ redis {figures['redis_us']:3.0f})"
         )
-    for name, target in (("access", "  target >= 0.60"), ("drf+1get", "  (calibration)")):
+    calibrations = (
+        ("access", "  target >= 0.60"),
+        ("django+1get", "  (floor: Django view + one cache get)"),
+        ("drf+1get", "  (DRF view + one cache get)"),
+    )
+    for name, target in calibrations:
         ratios = [a["rps"] / b["rps"] for a, b in zip(results[name], results["bare"], strict=True)]
         ratio = medians[name]["rps"] / medians["bare"]["rps"]
         print(f"  {name} / bare throughput: {ratio:.2f} (per round: "
