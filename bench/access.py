@@ -292,23 +292,23 @@ def report(results: dict[str, list[dict]]) -> None:
     print(f"  non-2xx responses: {bad}")
 
 
-def keyspace_misses(url: str) -> int:
-    """Redis' count of key lookups that found nothing (the drf+1get probe misses by design)."""
+def redis_info_stats(url: str) -> dict:
     import redis
 
     client = redis.Redis.from_url(url)
     try:
-        return int(client.info("stats")["keyspace_misses"])
+        return client.info("stats")
     finally:
         client.close()
 
 
-def redis_stats(url: str) -> str:
-    import redis
+def keyspace_misses(url: str) -> int:
+    """Redis' count of key lookups that found nothing (the floors' probe misses by design)."""
+    return int(redis_info_stats(url)["keyspace_misses"])
 
-    client = redis.Redis.from_url(url)
-    stats = client.info("stats")
-    client.close()
+
+def redis_stats(url: str) -> str:
+    stats = redis_info_stats(url)
     fields = ("total_connections_received", "total_commands_processed", "keyspace_misses")
     return ", ".join(f"{name}={stats[name]}" for name in fields)
 

@@ -63,23 +63,25 @@ class SkippedForTokenApiRequests:
 
     def __call__(self, request):
         if is_token_api_request(request):
+            self.prepare_token_api_request(request)
             return self.get_response(request)
         return super().__call__(request)
+
+    def prepare_token_api_request(self, request) -> None:
+        """What a skipped middleware still owes the request; nothing by default."""
 
 
 class SessionMiddleware(SkippedForTokenApiRequests, sessions_middleware.SessionMiddleware):
     pass
 
 
-class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
-    """A token API request starts anonymous: its bearer token is DRF's to verify, and it has no
-    session that could name a user. (The stock middleware's lazy user would read the session.)"""
-
-    def __call__(self, request):
-        if is_token_api_request(request):
-            request.user = AnonymousUser()
-            return self.get_response(request)
-        return super().__call__(request)
+class AuthenticationMiddleware(
+    SkippedForTokenApiRequests, auth_middleware.AuthenticationMiddleware
+):
+    def prepare_token_api_request(self, request) -> None:
+        """A token API request starts anonymous: its bearer token is DRF's to verify, and it has
+        no session that could name a user (the stock lazy user would read the session)."""
+        request.user = AnonymousUser()
 
 
 class MessageMiddleware(SkippedForTokenApiRequests, messages_middleware.MessageMiddleware):

@@ -35,7 +35,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from etrainer.api.authentication import verified_tokens
 from etrainer.api.errors import ErrorCode, error_body
 from etrainer.api.views import wants_json
-from etrainer.redis_direct import direct_redis
+from etrainer.redis_direct import direct_redis, django_redis_client
 from monitoring.metrics import record_ratelimit_event
 
 logger = logging.getLogger("etrainer.ratelimit")
@@ -199,7 +199,7 @@ def rate_key(request, rule: Rule) -> str:
 def count_request(request, group: str, key: str, rate: str) -> Usage:
     """Add this request to the group's counter and return the usage in the current window."""
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
-    if hasattr(cache, "client") and hasattr(cache.client, "get_client"):
+    if django_redis_client(cache) is not None:
         return _count_pipelined(cache, group, key, rate, _read_along(request, key))
     return _count_with_library(request, group, key, rate)
 

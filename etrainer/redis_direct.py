@@ -21,6 +21,13 @@ from redis.connection import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 
+def django_redis_client(backend):
+    """The django-redis client of a cache backend, or None for any other backend (local memory
+    in development), which then takes its own code path."""
+    client = getattr(backend, "client", None)
+    return client if hasattr(client, "get_client") else None
+
+
 class DirectConnections(threading.local):
     """One connection per pool (a replicated setup reads from several), thread and process."""
 

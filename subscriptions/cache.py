@@ -29,7 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from etrainer.redis_direct import direct_redis
+from etrainer.redis_direct import direct_redis, django_redis_client
 from monitoring.metrics import record_cache_lookup
 
 VERSION = "v1"
@@ -129,17 +129,26 @@ def redis_read(planned: PlannedRead) -> tuple[list[str], Callable[[list], Lookup
     """The planned read as an MGET's full keys, and how to turn its reply into the Lookup.
 
     None when the cache is not django-redis (local memory in development)."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    client = getattr(backend, "client", None)
-    if client is None or not hasattr(client, "get_client"):
+    target = _redis_target(planned.keys)
+    if target is None:
         return None
-    make_key = backend.make_key
-    full_keys = [make_key(key, version=VERSION) for key in planned.keys]
+    client, full_keys = target
 
     def to_lookup(values: list) -> Lookup:
         return lookup_from(planned, _decoded(client, planned.keys, values))
 
     return full_keys, to_lookup
+
+
+def _redis_target(keys: list[str]):
+    """(django-redis client, the keys as stored) for the default cache, or None for another
+    backend. The backend is taken once: each attribute of the ``cache`` proxy costs a lookup."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    client = django_redis_client(backend)
+    if client is None:
+        return None
+    make_key = backend.make_key
+    return client, [make_key(key, version=VERSION) for key in keys]
 
 
 _REDIS_READ_ERRORS = (RedisConnectionError, RedisTimeoutError, RedisResponseError, socket.timeout)
@@ -156,12 +165,10 @@ def _get_many(keys: list[str]) -> dict[str, Any]:
     all misses, as IGNORE_EXCEPTIONS does. Other backends (local memory in development) take
     their own ``get_many``.
     """
-    backend = caches[DEFAULT_CACHE_ALIAS]  # each attribute of the ``cache`` proxy costs a lookup
-    client = getattr(backend, "client", None)
-    if client is None or not hasattr(client, "get_client"):
-        return backend.get_many(keys, version=VERSION)
-    make_key = backend.make_key
-    full_keys = [make_key(key, version=VERSION) for key in keys]
+    target = _redis_target(keys)
+    if target is None:
+        return caches[DEFAULT_CACHE_ALIAS].get_many(keys, version=VERSION)
+    client, full_keys = target
     try:
         pool = client.get_client(write=False).connection_pool
         values = direct_redis.execute(pool, "MGET", *full_keys)
