@@ -345,7 +345,7 @@ INSTALLED_APPS += ["corsheaders", "django_ratelimit"]
 # CORS first (a 429 must still carry CORS headers for a browser to read it), then the limits.
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),
-    "corsheaders.middleware.CorsMiddleware",
+    "etrainer.middleware.CorsMiddleware",
 )
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),

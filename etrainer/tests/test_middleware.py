@@ -70,3 +70,54 @@ def test_a_token_api_request_reaches_views_as_anonymous_until_drf_verifies_the_t
     AuthenticationMiddleware(view)(request)
 
     assert seen["user"].is_anonymous
+
+
+ORIGIN = "https://app.etrainer.example"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("get", "/api/me/access", BEARER),
+        ("get", "/api/me/access", {**BEARER, "HTTP_ORIGIN": ORIGIN}),
+        ("get", "/api/me/access", {**BEARER, "HTTP_ORIGIN": "https://evil.example"}),
+        ("options", "/api/me/access", {"HTTP_ACCESS_CONTROL_REQUEST_METHOD": "GET"}),
+        (
+            "options",
+            "/api/me/access",
+            {"HTTP_ORIGIN": ORIGIN, "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "GET"},
+        ),
+        ("get", "/health", {"HTTP_ORIGIN": ORIGIN}),
+        ("get", "/health", {}),
+    ],
+)
+def test_cors_answers_exactly_as_django_cors_headers_does(settings, method, path, headers):
+    from corsheaders.middleware import CorsMiddleware as StockCorsMiddleware
+    from django.http import HttpResponse
+
+    from etrainer.middleware import CorsMiddleware
+
+    settings.CORS_ALLOWED_ORIGINS = [ORIGIN]
+
+    def answers(middleware_class):
+        request = getattr(RequestFactory(), method)(path, **headers)
+        return dict(middleware_class(lambda request: HttpResponse("ok")).__call__(request).items())
+
+    assert answers(CorsMiddleware) == answers(StockCorsMiddleware)
+
+
+def test_cors_does_not_convert_the_headers_of_a_request_without_origin():
+    from django.http import HttpResponse
+
+    from etrainer.middleware import CorsMiddleware
+
+    request = RequestFactory().get("/api/me/access", **BEARER)
+    response = CorsMiddleware(lambda request: HttpResponse("ok"))(request)
+
+    assert response["Vary"] == "origin"
+    assert "headers" not in request.__dict__
+
+
+def test_the_project_runs_its_cors_middleware_in_place_of_the_stock_one(settings):
+    assert "etrainer.middleware.CorsMiddleware" in settings.MIDDLEWARE
+    assert "corsheaders.middleware.CorsMiddleware" not in settings.MIDDLEWARE
