@@ -35,6 +35,9 @@ _REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError)
 class CircuitBreakerConnection(Connection):
     """A redis-py connection that consults the process's breaker before touching the socket."""
 
+    # etrainer.redis_direct talks to the socket itself on the hot path and reports to it.
+    breaker = breaker
+
     def __init__(self, *args, **kwargs):
         # No retries with backoff: the breaker is the retry policy.
         kwargs["retry"] = Retry(NoBackoff(), 0)

@@ -104,3 +104,105 @@ def test_an_error_reply_in_a_batch_is_raised_and_the_next_batch_is_clean(direct,
         )
 
     assert direct.execute_many(pool, [("GET", "etr:test:direct"), ("PING",)]) == [b"x", b"PONG"]
+
+
+def test_the_project_pool_round_trips_straight_on_the_socket(direct, pool):
+    """Under the project's settings (hiredis, bytes, no TLS) the lean path is the one taken."""
+    direct.execute(pool, "PING")
+
+    assert direct.connections[pool]._poller is not None
+
+
+def test_a_connection_the_server_closed_is_replaced_before_use_without_opening_the_breaker(
+    direct, pool, redis_server
+):
+    import redis
+
+    from etrainer.redis_breaker import breaker
+
+    first_id = client_id(direct, pool)
+    trips = breaker.trips
+    admin = redis.Redis.from_url(redis_server.url)
+    try:
+        assert admin.client_kill_filter(_id=first_id) == 1
+    finally:
+        admin.close()
+
+    second_id = client_id(direct, pool)
+
+    assert second_id != first_id
+    assert breaker.trips == trips
+    assert not breaker.is_open
+
+
+def test_bytes_nobody_asked_for_are_never_read_as_the_next_reply(direct, pool):
+    import time
+
+    first_id = client_id(direct, pool)
+    # A reply arrives that no command of this round trip asked for (e.g. left by an interrupted
+    # call): the next command must get its own reply, on a fresh connection.
+    direct.connections[pool].connection._sock.sendall(b"*2\r\n$4\r\nECHO\r\n$5\r\nstale\r\n")
+    time.sleep(0.05)
+
+    assert direct.execute(pool, "ECHO", "fresh") == b"fresh"
+    assert client_id(direct, pool) != first_id
+
+
+def test_a_hung_server_times_out_and_opens_the_breaker(direct, pool, redis_server):
+    import time
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from etrainer.redis_breaker import breaker
+
+    direct.execute(pool, "PING")
+    redis_server.pause()
+    try:
+        started = time.monotonic()
+        with pytest.raises(RedisTimeoutError):
+            direct.execute(pool, "PING")
+        timed_out_after = time.monotonic() - started
+        assert breaker.is_open
+        with pytest.raises(RedisConnectionError, match="breaker is open"):
+            direct.execute(pool, "PING")
+    finally:
+        redis_server.resume()
+
+    assert timed_out_after < pool.connection_kwargs["socket_timeout"] + 1.0
+
+
+def test_a_round_trip_on_the_held_connection_closes_a_breaker_another_call_opened(
+    direct, pool, redis_server, monkeypatch, caplog
+):
+    """Redis hung while only django-redis' pooled connections were in use: the held connection
+    survives the pause, and its first success after the reset period closes the breaker."""
+    import logging
+    import time
+
+    from etrainer.redis_breaker import breaker
+
+    monkeypatch.setattr(breaker, "reset_seconds", 0.3)
+    held_id = client_id(direct, pool)
+    redis_server.pause()
+    try:
+        assert caches["default"].get("etr:test:anything") is None  # times out: a miss
+        assert breaker.is_open
+    finally:
+        redis_server.resume()
+    time.sleep(0.35)
+
+    with caplog.at_level(logging.INFO, logger="etrainer.cache"):
+        assert client_id(direct, pool) == held_id
+
+    assert "reachable again, breaker closed" in caplog.text
+
+
+def test_a_connection_redis_py_decodes_keeps_redis_py_s_own_reading(direct, pool):
+    decoding = type(pool)(
+        connection_class=pool.connection_class, **{**pool.connection_kwargs}, decode_responses=True
+    )
+
+    assert direct.execute(decoding, "ECHO", "text") == "text"
+    assert direct.connections[decoding]._poller is None
+    decoding.disconnect()

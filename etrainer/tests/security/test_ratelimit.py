@@ -1,7 +1,5 @@
 """Shared rate limits per endpoint group, answered with 429 in the envelope and Retry-After."""
 
-from unittest import mock
-
 import pytest
 from django_ratelimit.core import get_usage
 from prometheus_client import REGISTRY
@@ -10,7 +8,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from etrainer.api.authentication import verified_tokens
 from etrainer.ratelimit import client_ip, rate_key, rule_for
-from etrainer.redis_breaker import CircuitBreakerConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -168,17 +165,21 @@ def test_limited_calls_are_counted_in_the_metrics(tiny_limits):
     assert events("default", "limited") - before == 2
 
 
-def test_each_counted_request_is_one_redis_round_trip(tiny_limits):
+def test_each_counted_request_is_one_redis_round_trip(tiny_limits, redis_server):
+    """The server counts read events: the SET NX EX and the INCR arrive in one write."""
+    import redis
+
     client = APIClient()
     client.get("/api/me")  # the first call also connects
-    send = CircuitBreakerConnection.send_packed_command
-
-    with mock.patch.object(
-        CircuitBreakerConnection, "send_packed_command", autospec=True, side_effect=send
-    ) as sent:
+    admin = redis.Redis.from_url(redis_server.url)
+    try:
+        before = admin.info("stats")["total_reads_processed"]
         client.get("/api/me")
+        after = admin.info("stats")["total_reads_processed"]
+    finally:
+        admin.close()
 
-    assert sent.call_count == 1
+    assert after - before == 2  # the request's one write, and the INFO call that reads the count
 
 
 def test_counters_are_django_ratelimits_own(tiny_limits, rf):
