@@ -99,6 +99,14 @@ JOBS: dict[str, JobSpec] = {
             in_words="every day at 04:30",
         ),
         JobSpec(
+            name="requeue_unsent_emails",
+            task="notifications.tasks.requeue_unsent_emails_task",
+            description="Queue again the email notifications left unsent (broker down, retries "
+            "spent).",
+            crontab=Crontab(minute="*/15"),
+            in_words="every 15 minutes",
+        ),
+        JobSpec(
             name="send_email_notification",
             task="notifications.tasks.send_email_notification_task",
             description="Queued delivery of one email notification, with retries.",

@@ -1,10 +1,12 @@
 """Reads of the notifications app."""
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from etrainer.api.errors import ApplicationError, ErrorCode
-from notifications.models import Notification
+from notifications.models import Notification, NotificationChannel
 
 
 def notification_list(
@@ -34,3 +36,24 @@ def notification_existing_keys(*, keys: list[str]) -> set[str]:
     return set(
         Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
     )
+
+
+def unsent_email_ids(
+    *, created_from: datetime, created_to: datetime, now: datetime, after_pk=None, limit: int
+) -> list:
+    """Up to ``limit`` ids of email notifications created in [created_from, created_to], still
+    unsent and not held by a delivery's unexpired lease, in primary-key order.
+
+    Keyset pagination: pass the last id seen as ``after_pk`` for the next batch. The filter starts
+    on the ``(channel, sent_at)`` index; the lease test is the one ``notification_send_email``
+    claims with, so a row a delivery is sending right now is left to it.
+    """
+    emails = Notification.objects.filter(
+        channel=NotificationChannel.EMAIL,
+        sent_at__isnull=True,
+        created_at__gte=created_from,
+        created_at__lte=created_to,
+    ).filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+    if after_pk is not None:
+        emails = emails.filter(pk__gt=after_pk)
+    return list(emails.order_by("pk").values_list("pk", flat=True)[:limit])

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from jobs.runner import JobContext, job_task
 from learning.services import JOB_BATCH_SIZE, daily_reminders_send, weekly_reports_generate
-from notifications.services import notification_send_email
+from notifications.services import notification_send_email, unsent_emails_requeue
 
 
 @shared_task(
@@ -42,3 +42,10 @@ def send_daily_notifications_task(run: JobContext, batch_size: int = JOB_BATCH_S
 def generate_weekly_reports_task(run: JobContext, batch_size: int = JOB_BATCH_SIZE) -> int:
     """Store last week's report for every user who took an exam in it."""
     return weekly_reports_generate(batch_size=batch_size, progress=run.add_items)
+
+
+@job_task("requeue_unsent_emails")
+def requeue_unsent_emails_task(run: JobContext, batch_size: int = JOB_BATCH_SIZE) -> int:
+    """Queue again the emails left unsent (broker outage, retries spent); fails if the broker
+    refuses, recording how many were queued before."""
+    return unsent_emails_requeue(batch_size=batch_size, progress=run.add_items)

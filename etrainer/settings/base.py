@@ -259,6 +259,14 @@ EXAM_HISTORY_RETENTION_DAYS = env.int("EXAM_HISTORY_RETENTION_DAYS", default=365
 # Streak lengths (days) that earn an email.
 STREAK_MILESTONES = frozenset(env.list("STREAK_MILESTONES", cast=int, default=[7, 30, 100, 365]))
 NOTIFICATION_EMAIL_MAX_RETRIES = env.int("NOTIFICATION_EMAIL_MAX_RETRIES", default=5)
+# The requeue_unsent_emails job queues again an unsent email once it is this old (younger ones may
+# still wait in the queue) and gives up on it past the max age (a reminder days late is noise).
+NOTIFICATION_EMAIL_REQUEUE_AFTER_SECONDS = env.int(
+    "NOTIFICATION_EMAIL_REQUEUE_AFTER_SECONDS", default=600
+)
+NOTIFICATION_EMAIL_REQUEUE_MAX_AGE_HOURS = env.int(
+    "NOTIFICATION_EMAIL_REQUEUE_MAX_AGE_HOURS", default=72
+)
 
 # --- media ---
 # Uploads always stream to a temporary file on disk: nothing holds a whole video in memory.

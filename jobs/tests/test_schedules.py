@@ -19,6 +19,8 @@ EXPECTED = {  # DESIGN.md §8: minute hour day-of-month month day-of-week
     "backup_critical_data": ("jobs.tasks.backup_critical_data_task", "0 3 * * *"),
     # not in §8: the refresh-token deny-list would otherwise grow forever
     "purge_revoked_tokens": ("accounts.tasks.purge_revoked_tokens_task", "30 4 * * *"),
+    # not in §8: emails whose queuing was lost (broker down, retries spent) are queued again
+    "requeue_unsent_emails": ("notifications.tasks.requeue_unsent_emails_task", "*/15 * * * *"),
 }
 
 

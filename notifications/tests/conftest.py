@@ -33,3 +33,29 @@ def celery_redis_broker(redis_server):
     _forget_broker_connections()
     client.flushdb()
     client.close()
+
+
+class BrokerOutage:
+    """Points Celery at a loopback port nobody listens on, and back: publishing then fails the way
+    it does when Redis goes away (connection refused, raised by kombu as OperationalError)."""
+
+    def __init__(self, working_url: str) -> None:
+        self.working_url = working_url
+
+    def start(self) -> None:
+        from etrainer.testing.redis_server import free_port
+
+        celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+        _forget_broker_connections()
+
+    def end(self) -> None:
+        celery_app.conf.broker_url = self.working_url
+        _forget_broker_connections()
+
+
+@pytest.fixture
+def broker_outage(celery_redis_broker):
+    """A broker (as ``celery_redis_broker``) that a test can take down and bring back."""
+    outage = BrokerOutage(celery_app.conf.broker_url)
+    yield outage
+    outage.end()
