@@ -7,8 +7,11 @@ round trip and no query. It falls back to the database on a miss and writes the 
 
 The user it returns is a real ``accounts.User`` built with ``Model.from_db`` from the cached
 fields: the other fields (password, last_login, ...) are deferred, so reading one loads it and
-``save()`` writes only the loaded fields, never blanks. Saving or deleting a user invalidates the
-entry (``subscriptions.signals``), so deactivation takes effect on the next request.
+``save()`` writes only the loaded fields, never blanks. On a warm lookup it is built lazily
+(``SimpleLazyObject``, as Django's own ``request.user``), on first use: the access summary needs
+only the id, which the lookup has, so the hottest request never builds a model instance. Saving
+or deleting a user invalidates the entry (``subscriptions.signals``), so deactivation takes
+effect on the next request.
 
 It is used by the subscriptions views (the hot endpoints); the project default is
 ``MemoizedJWTAuthentication``, which loads the fresh row other apps' writes may rely on.
@@ -19,6 +22,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.db import router
+from django.utils.functional import SimpleLazyObject
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -123,8 +127,8 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
         lookup = self._fetch(request, str(user_id))
-        user = self._user(lookup)
-        if not user.is_active:
+        user, is_active = self._user(lookup)
+        if not is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         return user, token
 
@@ -144,14 +148,15 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         return lookup
 
     def _user(self, lookup):
+        """(user, is_active): a lazy user from a cached entry, else the row, written back."""
         from subscriptions.cache import MISS
 
         entry = lookup.get("user")
         if entry is not MISS:
-            return user_from_entry(entry)
+            return SimpleLazyObject(lambda: user_from_entry(entry)), entry["is_active"]
         user = self._load_user(lookup)
         lookup.store("user", user_entry(user))
-        return user
+        return user, user.is_active
 
     def _load_user(self, lookup):
         """On a cold lookup, the token account rides along in the same query (LEFT JOIN)."""

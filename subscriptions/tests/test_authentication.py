@@ -70,3 +70,39 @@ def test_cached_user_carries_the_flags(learner):
 def test_no_header_is_not_this_class_business():
     request = APIRequestFactory().get("/api/me/access")
     assert CachedJWTAuthentication().authenticate(Request(request)) is None
+
+
+def test_a_warm_access_check_never_builds_the_user_model(subscribed_learner, learner_client):
+    """The summary needs only the id: the cached user is built on first use, and nothing uses it
+    on /api/me/access. A view that does (the course check reads is_staff) gets a real user."""
+    from django.db.models.signals import post_init
+
+    built = []
+
+    def count(sender, instance, **kwargs):
+        built.append(instance)
+
+    learner_client.get("/api/me/access")  # warms the cache
+    post_init.connect(count, sender=User)
+    try:
+        response = learner_client.get("/api/me/access")
+    finally:
+        post_init.disconnect(count, sender=User)
+
+    assert response.status_code == 200
+    assert response.json()["user"] == str(subscribed_learner.pk)
+    assert built == []
+
+
+def test_an_inactive_user_is_refused_from_the_cached_entry_as_from_the_row(
+    learner, django_assert_num_queries
+):
+    from rest_framework.exceptions import AuthenticationFailed
+
+    token = str(AccessToken.for_user(learner))
+    User.objects.filter(pk=learner.pk).update(is_active=False)
+
+    with pytest.raises(AuthenticationFailed):
+        _authenticate(token)  # cold: the row, then cached
+    with django_assert_num_queries(0), pytest.raises(AuthenticationFailed):
+        _authenticate(token)  # warm: the cached entry alone
