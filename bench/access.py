@@ -8,14 +8,19 @@ What it does, all on 127.0.0.1 and cleaned up afterwards (processes stopped by p
    (DEBUG off) and a bench-only URLconf (bench/urls.py) that adds the bare view and two floors:
    the bare view after one cache get (django+1get), and a DRF view after one (drf+1get);
 4. warms the access cache with one request per learner;
-5. drives the four endpoints with wrk, interleaved round by round, and prints requests/s, p50
-   and p99 per round, the medians and the ratios to bare. Every target gets the same Lua script
-   that rotates the learners' Authorization headers (the other views ignore them): wrk shares the
-   two cores with gunicorn, so its own cost per request must be the same on both sides of a ratio.
+5. drives the four endpoints with wrk and prints requests/s, p50 and p99 per measurement, the
+   medians, and each endpoint's ratio to bare. The machine's speed drifts by tens of percent
+   between windows of a few seconds, so each round measures bare before and after every other
+   endpoint (bare, access, bare, django+1get, bare, drf+1get, bare; the order of the three
+   rotates), and an endpoint's ratio in a round is its requests/s over the mean of the two bare
+   measurements around it; the headline is the median of those ratios over the rounds. Every
+   target gets the same Lua script that rotates the learners' Authorization headers (the other
+   views ignore them): wrk shares the two cores with gunicorn, so its own cost per request must
+   be the same on both sides of a ratio.
    The shared rate limiter is off unless --ratelimit (then: huge limits, so that its cost is
    measured but nothing is refused). The access-cache TTLs are an hour unless
-   --design-ttls, so that the checks stay warm for the whole run; each round prints Redis' key
-   misses (0 for warm checks; the floors' probe key misses by design).
+   --design-ttls, so that the checks stay warm for the whole run; each measurement prints Redis'
+   key misses (0 for warm checks; the floors' probe key misses by design).
 
 Not a pass/fail test: absolute figures drift with the machine; compare ratios of one run.
 """
@@ -55,7 +60,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=int, default=6, help="seconds per wrk measurement")
+    parser.add_argument("--duration", type=int, default=4, help="seconds per wrk measurement")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
@@ -232,38 +237,48 @@ def server_cpu(gunicorn_pid: int, redis_pid: int) -> tuple[float, float]:
     return workers, _stat_seconds(redis_pid, (14, 15))
 
 
-def run_rounds(base: str, scripts: dict[str, Path], args, pids, redis_url) -> dict[str, list[dict]]:
-    targets = {name: (base, script) for name, script in scripts.items()}
-    for url, lua in targets.values():
-        wrk(url, args, args.warmup, lua)
-    results: dict[str, list[dict]] = {name: [] for name in targets}
-    names = list(targets)
+def run_rounds(base: str, scripts: dict[str, Path], args, pids, redis_url) -> tuple[dict, dict]:
+    """Per round: bare, X, bare, Y, bare, Z, bare. Returns every measurement per endpoint, and
+    per endpoint other than bare its ratio to the mean of the bare measurements around it."""
+    for lua in scripts.values():
+        wrk(base, args, args.warmup, lua)
+    results: dict[str, list[dict]] = {name: [] for name in scripts}
+    others = [name for name in scripts if name != "bare"]
+    ratios: dict[str, list[float]] = {name: [] for name in others}
+
+    def measure(round_no: int, name: str) -> dict:
+        cpu_before, misses_before = server_cpu(*pids), keyspace_misses(redis_url)
+        figures = wrk(base, args, args.duration, scripts[name])
+        cpu_after, misses_after = server_cpu(*pids), keyspace_misses(redis_url)
+        figures["misses"] = misses_after - misses_before
+        served = figures["requests"] or 1
+        figures["gunicorn_us"] = (cpu_after[0] - cpu_before[0]) / served * 1e6
+        figures["redis_us"] = (cpu_after[1] - cpu_before[1]) / served * 1e6
+        results[name].append(figures)
+        print(
+            f"round {round_no + 1} {name:<11} {figures['rps']:8.0f} req/s  "
+            f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms  "
+            f"CPU us/req: gunicorn {figures['gunicorn_us']:4.0f} "
+            f"redis {figures['redis_us']:3.0f} wrk {figures['wrk_us']:3.0f}  "
+            f"key misses {figures['misses']}"
+            + (f"  NON-2XX {figures['non2xx']}" if figures["non2xx"] else "")
+            + (f"  {figures['socket_errors']}" if figures["socket_errors"] else ""),
+            flush=True,
+        )
+        return figures
+
     for round_no in range(args.rounds):
-        order = names[round_no % len(names) :] + names[: round_no % len(names)]
-        for name in order:
-            url, lua = targets[name]
-            cpu_before, misses_before = server_cpu(*pids), keyspace_misses(redis_url)
-            figures = wrk(url, args, args.duration, lua)
-            cpu_after, misses_after = server_cpu(*pids), keyspace_misses(redis_url)
-            figures["misses"] = misses_after - misses_before
-            served = figures["requests"] or 1
-            figures["gunicorn_us"] = (cpu_after[0] - cpu_before[0]) / served * 1e6
-            figures["redis_us"] = (cpu_after[1] - cpu_before[1]) / served * 1e6
-            results[name].append(figures)
-            print(
-                f"round {round_no + 1} {name:<11} {figures['rps']:8.0f} req/s  "
-                f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms  "
-                f"CPU us/req: gunicorn {figures['gunicorn_us']:4.0f} "
-                f"redis {figures['redis_us']:3.0f} wrk {figures['wrk_us']:3.0f}  "
-                f"key misses {figures['misses']}"
-                + (f"  NON-2XX {figures['non2xx']}" if figures["non2xx"] else "")
-                + (f"  {figures['socket_errors']}" if figures["socket_errors"] else ""),
-                flush=True,
-            )
-    return results
+        shift = round_no % len(others)
+        bare_before = measure(round_no, "bare")
+        for name in others[shift:] + others[:shift]:
+            figures = measure(round_no, name)
+            bare_after = measure(round_no, "bare")
+            ratios[name].append(figures["rps"] / ((bare_before["rps"] + bare_after["rps"]) / 2))
+            bare_before = bare_after
+    return results, ratios
 
 
-def report(results: dict[str, list[dict]]) -> None:
+def report(results: dict[str, list[dict]], ratios: dict[str, list[float]]) -> None:
     medians = {
         name: {
             key: statistics.median(r[key] for r in rounds)
@@ -271,23 +286,28 @@ def report(results: dict[str, list[dict]]) -> None:
         }
         for name, rounds in results.items()
     }
-    print("\nmedians over rounds")
+    print("\nmedians over measurements")
     for name, figures in medians.items():
         print(
             f"  {name:<11} {figures['rps']:8.0f} req/s  p50 {figures['p50']:6.2f} ms  "
             f"p99 {figures['p99']:6.2f} ms  server CPU {figures['gunicorn_us']:4.0f} us/req "
             f"(+ redis {figures['redis_us']:3.0f})"
         )
+    print("throughput / the bare measurements around it, median over rounds:")
     calibrations = (
         ("access", "  target >= 0.60"),
         ("django+1get", "  (floor: Django view + one cache get)"),
         ("drf+1get", "  (DRF view + one cache get)"),
     )
     for name, target in calibrations:
-        ratios = [a["rps"] / b["rps"] for a, b in zip(results[name], results["bare"], strict=True)]
-        ratio = medians[name]["rps"] / medians["bare"]["rps"]
-        print(f"  {name} / bare throughput: {ratio:.2f} (per round: "
-              + ", ".join(f"{r:.2f}" for r in ratios) + ")" + target)  # fmt: skip
+        per_round = ratios[name]
+        print(f"  {name} / bare: {statistics.median(per_round):.2f} (per round: "
+              + ", ".join(f"{r:.2f}" for r in per_round) + ")" + target)  # fmt: skip
+    to_floor = [a / f for a, f in zip(ratios["access"], ratios["django+1get"], strict=True)]
+    print(
+        f"  access / django+1get: {statistics.median(to_floor):.2f} "
+        "(the hot path against the cheapest Django view that reads Redis once)"
+    )
     bad = sum(r["non2xx"] for rounds in results.values() for r in rounds)
     print(f"  non-2xx responses: {bad}")
 
@@ -332,7 +352,7 @@ def main() -> int:
         for name, target in TARGETS.items():
             write_lua(scripts[name], tokens, target)
         pids = (server.pid, redis.process.pid)
-        report(run_rounds(base, scripts, args, pids, redis.url))
+        report(*run_rounds(base, scripts, args, pids, redis.url))
         print(f"  redis: {redis_stats(redis.url)}")
     finally:
         if server is not None:
