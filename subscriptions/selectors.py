@@ -8,11 +8,12 @@ expired, has the AI-token month rolled over) are always evaluated now, whatever 
 import datetime as dt
 import re
 import time
+import weakref
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import timezone
 
 from etrainer.api.authentication import CachedJWTAuthentication
@@ -64,16 +65,15 @@ def access_read_along(request, user_id: str) -> ReadAlong | None:
     will read follow from the user and the URL, so they travel in the limiter's round trip; the
     Lookup waits on the request for the authentication.
     """
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
+    routed = _routed_view(request.path_info)
+    if routed is None:
         return None
-    view_class = getattr(match.func, "view_class", None)
+    view_class, kwargs = routed
     authentication = getattr(view_class, "authentication_classes", None)
     if not authentication or not issubclass(authentication[0], CachedJWTAuthentication):
         return None
     prefetch = getattr(view_class, "access_prefetch", None)
-    course_id = prefetch(match.kwargs) if prefetch else None
+    course_id = prefetch(kwargs) if prefetch else None
     planned = access_cache.plan_read(user_id, AUTH_FAMILIES, course_id=course_id)
     read = access_cache.redis_read(planned)
     if read is None:
@@ -84,6 +84,36 @@ def access_read_along(request, user_id: str) -> ReadAlong | None:
         setattr(request, READ_ALONG_ATTR, to_lookup(values))
 
     return ReadAlong(keys=keys, accept=accept)
+
+
+# URLconf (its resolver) -> path -> (view class, URL kwargs), or None for a path that routes nowhere
+_routes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ROUTES_MAX = 4096
+
+
+def _routed_view(path: str) -> tuple[Any, dict] | None:
+    """The view class and URL kwargs a path routes to, remembered per URLconf.
+
+    The limiter decides on a read-along before Django resolves the request itself, and resolving
+    the same path twice was a sizeable part of a warm check. A URLconf change (a test's
+    ROOT_URLCONF) makes Django build a new resolver, so nothing stale is ever read; the memo is
+    emptied when full (paths carry ids)."""
+    resolver = get_resolver(get_urlconf())
+    paths = _routes.get(resolver)
+    if paths is None:
+        paths = _routes[resolver] = {}
+    if path in paths:
+        return paths[path]
+    try:
+        match = resolver.resolve(path)
+    except Resolver404:
+        routed = None
+    else:
+        routed = (getattr(match.func, "view_class", None), match.kwargs)
+    if len(paths) >= _ROUTES_MAX:
+        paths.clear()
+    paths[path] = routed
+    return routed
 
 
 def read_along_lookup(request, user_id: str, course_id: str | None) -> Lookup | None:

@@ -309,3 +309,39 @@ def test_a_read_along_serves_only_the_user_and_course_it_was_planned_for(rf):
     assert read_along_lookup(request, "8", "3") is None
     assert read_along_lookup(request, "7", None) is None
     assert read_along_lookup(request, "7", "4") is None
+
+
+def test_with_the_rate_limiter_on_a_warm_check_resolves_its_url_once(
+    subscribed_learner, learner_client, settings, monkeypatch
+):
+    """The limiter's read-along needs the view before Django resolves the request: it remembers
+    where a path routes instead of resolving it a second time."""
+    from django.urls import get_resolver
+    from django.urls.resolvers import URLResolver
+
+    settings.RATELIMIT_ENABLE = True
+    learner_client.get(ACCESS)
+    root, resolved = get_resolver(), []
+    original = URLResolver.resolve
+
+    def counting(self, path):
+        if self is root:
+            resolved.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(URLResolver, "resolve", counting)
+    response = learner_client.get(ACCESS)
+
+    assert response.status_code == 200
+    assert resolved == [ACCESS]
+
+
+def test_the_read_along_follows_a_changed_urlconf(rf, subscribed_learner, settings):
+    from subscriptions.selectors import access_read_along
+
+    request = rf.get(ACCESS)
+    assert access_read_along(request, str(subscribed_learner.pk)) is not None
+
+    settings.ROOT_URLCONF = "monitoring.urls"  # no /api/ routes at all
+
+    assert access_read_along(rf.get(ACCESS), str(subscribed_learner.pk)) is None
