@@ -142,7 +142,7 @@ class HeldConnection:
             if failure is not None:
                 raise failure  # e.g. LOADING: the server is there but cannot answer yet
         except TimeoutError as error:
-            failure = RedisTimeoutError(f"Timeout reading from {connection.host}: {error}")
+            failure = RedisTimeoutError(f"Timeout talking to Redis: {error}")
             self._record_failure(failure)
             raise failure from error
         except RedisConnectionError as error:
