@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobs.models import JobTrigger
+from jobs.registry import JOBS
 from jobs.selectors import job_dashboard
 from jobs.services import job_schedule
 
@@ -66,8 +67,16 @@ class JobScheduleApi(APIView):
         class Meta:
             ref_name = "JobScheduleInput"
 
-        job = serializers.CharField(max_length=64)
+        job = serializers.ChoiceField(
+            choices=(), error_messages={"invalid_choice": "Unknown job: {input}."}
+        )
         eta = serializers.DateTimeField(required=False, allow_null=True)
+
+        def __init__(self, *args, **kwargs):
+            """The registry's job names, read when the serializer is built: the OpenAPI schema
+            lists them (an enum), and a job registered at run time is known at once."""
+            super().__init__(*args, **kwargs)
+            self.fields["job"].choices = sorted(JOBS)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

@@ -156,3 +156,19 @@ def _queued_message(task_id: str):
 
 def open_devnull():
     return io.StringIO()
+
+
+def test_the_schema_lists_the_jobs_that_can_be_scheduled(staff_client):
+    schema = staff_client.get("/api/schema", HTTP_ACCEPT="application/json").json()
+    request = schema["paths"][SCHEDULE]["post"]["requestBody"]["content"]["application/json"]
+    job = schema["components"]["schemas"][request["schema"]["$ref"].rsplit("/", 1)[1]]
+    enum = schema["components"]["schemas"][job["properties"]["job"]["$ref"].rsplit("/", 1)[1]]
+
+    assert enum["enum"] == sorted(JOBS)
+
+
+def test_an_unknown_job_is_named_in_the_error(staff_client):
+    response = staff_client.post(SCHEDULE, {"job": "no_such_job"}, format="json")
+
+    assert response.status_code == 400
+    assert _error(response)["details"]["fields"]["job"] == ["Unknown job: no_such_job."]
