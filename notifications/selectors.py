@@ -38,22 +38,26 @@ def notification_existing_keys(*, keys: list[str]) -> set[str]:
     )
 
 
+def claimable_emails(*, now: datetime) -> QuerySet[Notification]:
+    """Email notifications still unsent and not held by a delivery's unexpired lease: the rows a
+    delivery may claim (``notification_send_email``) and the sweep may queue again."""
+    return Notification.objects.filter(
+        channel=NotificationChannel.EMAIL, sent_at__isnull=True
+    ).filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+
+
 def unsent_email_ids(
     *, created_from: datetime, created_to: datetime, now: datetime, after_pk=None, limit: int
 ) -> list:
-    """Up to ``limit`` ids of email notifications created in [created_from, created_to], still
-    unsent and not held by a delivery's unexpired lease, in primary-key order.
+    """Up to ``limit`` ids of claimable emails created in [created_from, created_to], in
+    primary-key order (a row a delivery is sending right now is left to it).
 
     Keyset pagination: pass the last id seen as ``after_pk`` for the next batch. The filter starts
-    on the ``(channel, sent_at)`` index; the lease test is the one ``notification_send_email``
-    claims with, so a row a delivery is sending right now is left to it.
+    on the ``(channel, sent_at)`` index.
     """
-    emails = Notification.objects.filter(
-        channel=NotificationChannel.EMAIL,
-        sent_at__isnull=True,
-        created_at__gte=created_from,
-        created_at__lte=created_to,
-    ).filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+    emails = claimable_emails(now=now).filter(
+        created_at__gte=created_from, created_at__lte=created_to
+    )
     if after_pk is not None:
         emails = emails.filter(pk__gt=after_pk)
     return list(emails.order_by("pk").values_list("pk", flat=True)[:limit])

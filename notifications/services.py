@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -20,6 +20,7 @@ from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.db import unique_insert_savepoint
 from notifications.models import Notification, NotificationChannel
 from notifications.selectors import (
+    claimable_emails,
     notification_existing_keys,
     notification_get,
     unsent_email_ids,
@@ -218,10 +219,8 @@ def notification_send_email(*, notification_id: str) -> str:
 def _claim(notification_id: str, now: datetime) -> bool:
     try:
         claimed = (
-            Notification.objects.filter(
-                pk=notification_id, channel=NotificationChannel.EMAIL, sent_at__isnull=True
-            )
-            .filter(Q(sending_until__isnull=True) | Q(sending_until__lt=now))
+            claimable_emails(now=now)
+            .filter(pk=notification_id)
             .update(sending_until=now + SEND_LEASE)
         )
     except (ValueError, TypeError, ValidationError):
