@@ -7,8 +7,8 @@ MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-postgres lint format migrations mongo-migrations check-mongo
-.PHONY: test-mongo test-nginx
-.PHONY: jobs-smoke worker beat run-asgi
+.PHONY: test-mongo test-nginx mongo-venv mongo-server run-mongo
+.PHONY: jobs-smoke jobs-smoke-mongo worker beat run-asgi
 .PHONY: fuzz audit
 .PHONY: bench-access bench-jobs bench
 
@@ -17,9 +17,11 @@ help:
 	@echo "make run-asgi          WebSocket notifications (uvicorn) on 127.0.0.1:8001 (/ws/notifications)"
 	@echo "make test              run the whole test suite (needs redis-server installed)"
 	@echo "make test-postgres     the suite against a throwaway PostgreSQL cluster"
-	@echo "make test-mongo        the suite against MONGO_URL (needs a reachable MongoDB 6+ replica set)"
+	@echo "make test-mongo        the suite on MongoDB: a SecantusDB it starts itself, or MONGO_URL"
+	@echo "make run-mongo         serve the API on a local SecantusDB (data in var/mongo)"
 	@echo "make test-nginx        nginx.conf in a real nginx in front of two gunicorns"
 	@echo "make jobs-smoke        real redis + celery worker + beat: a scheduled run, a SIGKILLed worker"
+	@echo "make jobs-smoke-mongo  the same with MongoDB (SecantusDB) as the database"
 	@echo "make worker / beat     a celery worker / the one beat (set CELERY_BROKER_URL and REDIS_URL)"
 	@echo "make fuzz              schemathesis against /api/schema on a live gunicorn (bounded, fixed seed)"
 	@echo "make audit             pip-audit --strict over requirements.txt"
@@ -29,6 +31,9 @@ help:
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make migrations        SQL migrations, then the MongoDB set (mongo-migrations)"
 
+MONGO_VENV := .venv-mongo
+MONGO_STAMP := $(MONGO_VENV)/.installed
+
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +42,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# SecantusDB, the MongoDB-wire-compatible test server, in a virtualenv of its own: it is GPL-2.0 and
+# pins another pymongo, and the project never imports it (etrainer/testing/mongo_server.py runs it).
+$(MONGO_STAMP): requirements-mongo-server.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
+	test -x $(MONGO_VENV)/bin/python || $(PYTHON) -m venv $(MONGO_VENV)
+	$(MONGO_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MONGO_VENV)/bin/python -m pip install --quiet -r requirements-mongo-server.txt
+	touch $(MONGO_STAMP)
+
+mongo-venv: $(MONGO_STAMP)
 
 run: $(STAMP)
 	mkdir -p var
@@ -54,6 +70,9 @@ run-asgi: $(STAMP)
 
 jobs-smoke: $(STAMP)
 	$(BIN)/python -m jobs.smoke
+
+jobs-smoke-mongo: $(STAMP) $(MONGO_STAMP)
+	$(BIN)/python -m jobs.smoke --mongodb
 
 worker: $(STAMP)
 	$(BIN)/celery -A etrainer worker --loglevel=INFO --concurrency=$${CELERY_WORKER_CONCURRENCY:-2}
@@ -73,11 +92,23 @@ test: $(STAMP)
 test-postgres: $(STAMP)
 	bash deploy/ci/with_postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# No MongoDB server can run on the development and CI machines: point MONGO_URL at one that can
-# (a replica set: transactions and the backend need one), e.g. the compose stack's or Atlas.
-MONGO_URL ?= mongodb://127.0.0.1:27017/etrainer?replicaSet=rs0
+# The suite on MongoDB. With MONGO_URL unset it starts its own SecantusDB (a single-node replica set
+# on a free port, data in a temp dir); MONGO_URL=mongodb://…?replicaSet=… uses a real server instead
+# (the compose replica set, Atlas): a replica set, since transactions need one.
+MONGO_URL ?=
 test-mongo: $(STAMP)
-	DATABASE_URL='$(MONGO_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -z "$(MONGO_URL)" ]; then $(MAKE) --no-print-directory mongo-venv; fi
+	TEST_DATABASE=mongodb MONGO_URL='$(MONGO_URL)' $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A local MongoDB-compatible server for development: SecantusDB on MONGO_PORT (27017), data kept in
+# var/mongo. `make run-mongo` starts it beside the API and stops it when the API stops.
+MONGO_PORT ?= 27017
+mongo-server: $(STAMP) $(MONGO_STAMP)
+	mkdir -p var/mongo
+	$(BIN)/python -m etrainer.testing.mongo_server --port $(MONGO_PORT) --storage-path var/mongo
+
+run-mongo: $(STAMP) $(MONGO_STAMP)
+	bash deploy/mongo/run_local.sh $(MONGO_PORT)
 
 test-nginx: $(STAMP)
 	$(BIN)/python -m pytest deploy/tests/test_nginx.py $(PYTEST_ARGS)

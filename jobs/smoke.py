@@ -7,8 +7,9 @@ users, slowed by BACKUP_THROTTLE_SECONDS (a sleep per batch) which only this con
 
 Its own configuration (environment of every process it starts): a short broker visibility
 timeout (re-delivery of the killed worker's message), short time limits and lock TTL below it,
-a temporary SQLite database migrated here (or DATABASE_URL when set: use a throwaway one), and a
-temporary backup directory. Every process it starts is stopped by pid, whatever happens.
+a temporary SQLite database migrated here (or DATABASE_URL when set: use a throwaway one; with
+``--mongodb``, a SecantusDB replica set started here: ``make jobs-smoke-mongo``), and a temporary
+backup directory. Every process it starts is stopped by pid, whatever happens.
 """
 
 import contextlib
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from etrainer.testing.mongo_server import MongoServer
 from etrainer.testing.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +41,13 @@ def log(message: str) -> None:
     print(f"[jobs-smoke {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def smoke_environment(workdir: Path, redis: RedisServer) -> dict[str, str]:
+def smoke_environment(workdir: Path, redis: RedisServer, database_url: str) -> dict[str, str]:
     base = f"redis://127.0.0.1:{redis.port}"
     return {
         "DJANGO_SETTINGS_MODULE": "etrainer.settings.local",
         "DJANGO_DEBUG": "false",
         "DJANGO_LOG_LEVEL": "INFO",
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'smoke.sqlite3'}",
+        "DATABASE_URL": database_url,
         "REDIS_URL": f"{base}/0",
         "CELERY_BROKER_URL": f"{base}/1",
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
@@ -282,12 +284,18 @@ def main() -> int:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="etr-jobs-smoke-"))
     redis = RedisServer()
+    mongo = MongoServer() if "--mongodb" in sys.argv[1:] else None
     processes = None
     failed = True
     try:
         redis.start()
         log(f"redis-server on port {redis.port} (pid {redis.process.pid}); workdir {workdir}")
-        env = smoke_environment(workdir, redis)
+        database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'smoke.sqlite3'}"
+        if mongo is not None:
+            mongo.start()
+            database_url = mongo.url("etrainer_smoke")
+            log(f"SecantusDB on port {mongo.port} (pid {mongo.process.pid})")
+        env = smoke_environment(workdir, redis, database_url)
         os.environ.update(env)
         import django
 
@@ -308,6 +316,8 @@ def main() -> int:
                     log(f"--- last lines of {name}.log ---")
                     print("\n".join(processes.log_text(name).splitlines()[-30:]), flush=True)
         redis.cleanup()
+        if mongo is not None:
+            mongo.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
     log(f"{'FAILED' if failed else 'PASSED'} in {time.monotonic() - started:.0f}s")
     return 1 if failed else 0
