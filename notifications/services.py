@@ -17,7 +17,7 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from etrainer.api.errors import ApplicationError, ErrorCode
-from etrainer.db import unique_insert_savepoint
+from etrainer.db import atomic
 from notifications.models import Notification, NotificationChannel
 from notifications.selectors import (
     claimable_emails,
@@ -59,9 +59,11 @@ def notify(
 
     The unique index on ``dedupe_key`` is the arbiter: we insert first and treat IntegrityError as
     "already there", so two racing calls store one row on every engine (a read-then-write would
-    let both pass the read). The savepoint only keeps an enclosing SQL transaction usable after
-    that error; correctness does not depend on it (on MongoDB it is a no-op). Only the call that
-    stored the row queues the email, so a duplicate call never sends twice.
+    let both pass the read). The insert and the queueing share one ``atomic`` block: on SQL its
+    savepoint keeps an enclosing transaction usable after that error, and on MongoDB it is a
+    transaction, so the email and the push go out only once the row is committed (inside a
+    caller's transaction: once that commits). Only the call that stored the row queues the email,
+    so a duplicate call never sends twice.
     """
     notification = Notification(
         user=user,
@@ -73,20 +75,18 @@ def notify(
         dedupe_key=dedupe_key or f"{kind}:{user.pk}:{uuid.uuid4().hex}",
     )
     _validate(notification)
+    from notifications.realtime import notification_publish  # WebSocket push after commit
+
     try:
-        with unique_insert_savepoint():
+        with atomic():
             notification.save(force_insert=True)
+            _queue_emails([notification])
+            notification_publish(notification=notification)
     except IntegrityError as exc:
         existing = Notification.objects.filter(dedupe_key=notification.dedupe_key).first()
         if existing is None:
             raise exc from None
         return NotifyResult(notification=existing, created=False)
-    if channel == NotificationChannel.EMAIL:
-        notification_id = str(notification.pk)
-        transaction.on_commit(lambda: notification_queue_email(notification_id=notification_id))
-    from notifications.realtime import notification_publish  # WebSocket push after commit
-
-    notification_publish(notification=notification)
     return NotifyResult(notification=notification, created=True)
 
 
@@ -280,24 +280,25 @@ def notifications_create_many(*, drafts: list[NotificationDraft]) -> int:
 
     The pre-filter is only a shortcut; the unique index still decides. Should another writer
     store one of the keys in between, the bulk insert fails (``ignore_conflicts`` does not exist
-    on MongoDB) and the list is stored row by row through ``notify``, which treats the conflict
-    as "already there". On MongoDB the failed insert may have stored the rows before the conflict;
-    their emails are queued too: delivery claims the row, so an email queued twice is sent once.
+    on MongoDB), its transaction stores none of the rows and queues no email, and the list is
+    stored row by row through ``notify``, which treats the conflict as "already there". Emails
+    and pushes are queued after the commit; delivery claims the row, so an email queued twice
+    (the row-by-row path re-queues unsent ones) is sent once.
     """
     existing = notification_existing_keys(keys=[draft.dedupe_key for draft in drafts])
     fresh = {draft.dedupe_key: draft for draft in drafts if draft.dedupe_key not in existing}
     if not fresh:
         return 0
     notifications = [_notification_from(draft) for draft in fresh.values()]
-    try:
-        with unique_insert_savepoint():
-            Notification.objects.bulk_create(notifications)
-    except IntegrityError:
-        return _create_one_by_one(list(fresh.values()))
-    _queue_emails(notifications)
     from notifications.realtime import notifications_publish  # WebSocket push after commit
 
-    notifications_publish(notifications=notifications)
+    try:
+        with atomic():
+            Notification.objects.bulk_create(notifications)
+            _queue_emails(notifications)
+            notifications_publish(notifications=notifications)
+    except IntegrityError:
+        return _create_one_by_one(list(fresh.values()))
     return len(notifications)
 
 

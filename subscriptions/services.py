@@ -1,8 +1,9 @@
 """Writes: subscribe, renew, cancel, switch, grants, AI tokens, and the bulk jobs' steps.
 
-None of these use row locks or transactions (MongoDB has neither in the way SQL does): every
-state change is a single conditional ``update()`` or an INSERT guarded by a unique field, and each
-one invalidates the affected cache entries through ``subscriptions.cache``.
+No row locks (MongoDB has none): every state change is a single conditional ``update()`` or an
+INSERT guarded by a unique field, and each one invalidates the affected cache entries through
+``subscriptions.cache``. Where a change spans two collections (a subscription and its token
+account), the writes run in ``etrainer.db.atomic`` so that both land or neither does.
 """
 
 import datetime as dt
@@ -15,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from etrainer.api.errors import ApplicationError, ErrorCode
-from etrainer.db import unique_insert_savepoint
+from etrainer.db import atomic, unique_insert_savepoint
 from monitoring.metrics import record_ai_tokens_spent
 from notifications.models import NotificationKind
 from notifications.services import NotificationDraft, notifications_create_many
@@ -90,15 +91,22 @@ def subscription_create(*, user, plan_code: str) -> Subscription:
         live_key=str(user.pk),
     )
     try:
-        with unique_insert_savepoint():
+        with atomic():
             subscription.save(force_insert=True)
+            _sync_token_quota(user_id=user.pk, quota=plan.ai_tokens_per_period)
     except IntegrityError:
         raise _conflict(
             "You already have a live subscription; switch or renew it instead.",
             Reason.ALREADY_SUBSCRIBED,
         ) from None
-    _sync_token_quota(user_id=user.pk, quota=plan.ai_tokens_per_period)
+    _invalidate_after_commit(user_id=user.pk)
     return subscription
+
+
+def _invalidate_after_commit(*, user_id: Any) -> None:
+    """Invalidate again once the transaction has committed: a read between the in-transaction
+    invalidation and the commit may have cached the state before it."""
+    access_cache.invalidate(user_id, "sub", "ai")
 
 
 def subscription_live_key(subscription: Subscription) -> str | None:
@@ -165,16 +173,18 @@ def subscription_switch(*, user, subscription_id: Any, plan_code: str) -> Subscr
     if plan.pk == subscription.plan_id:
         raise _conflict("This subscription is already on that plan.", Reason.SAME_PLAN)
     now = timezone.now()
-    _conditional_update(
-        subscription,
-        plan=plan,
-        status=SubscriptionStatus.ACTIVE,
-        started_at=now,
-        ends_at=now + dt.timedelta(days=plan.duration_days),
-        cancelled_at=None,
-        auto_renew=True,
-    )
-    _sync_token_quota(user_id=user.pk, quota=plan.ai_tokens_per_period)
+    with atomic():
+        _conditional_update(
+            subscription,
+            plan=plan,
+            status=SubscriptionStatus.ACTIVE,
+            started_at=now,
+            ends_at=now + dt.timedelta(days=plan.duration_days),
+            cancelled_at=None,
+            auto_renew=True,
+        )
+        _sync_token_quota(user_id=user.pk, quota=plan.ai_tokens_per_period)
+    _invalidate_after_commit(user_id=user.pk)
     return subscription
 
 
