@@ -172,7 +172,22 @@ def create_index(editor, declared: DeclaredIndex) -> None:
         editor.add_constraint(model, declaration)
     elif declared.source is IndexSource.UNIQUE_TOGETHER:
         editor.alter_unique_together(model, [], [declared.fields])
-    elif declared.source is IndexSource.FIELD_UNIQUE:
-        editor._add_field_unique(model, declaration)
     else:
-        editor._add_field_index(model, declaration)
+        # A field's own index or unique constraint: the public "alter this field from unindexed
+        # to as declared" call, which is how a migration adding ``db_index``/``unique`` does it.
+        editor.alter_field(model, _unindexed_copy(model, declaration), declaration)
+
+
+def _unindexed_copy(model, field: models.Field) -> models.Field:
+    """The same field without ``db_index`` and ``unique``, built from its deconstruction."""
+    name, _path, args, kwargs = field.deconstruct()
+    kwargs.update(db_index=False, unique=False)
+    field_class = type(field)
+    if field.is_relation:
+        kwargs["to"] = field.related_model
+        if isinstance(field, models.OneToOneField):  # always unique: its plain ForeignKey is not
+            field_class = models.ForeignKey
+    copy = field_class(*args, **kwargs)
+    copy.set_attributes_from_name(name)
+    copy.model = model
+    return copy

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from etrainer.settings.database import (
     MONGODB_AUTO_FIELD,
@@ -111,3 +112,18 @@ def test_sql_engines_have_no_mongodb_listeners():
     config = database_config("postgres://app:secret@db.internal:5432/etrainer")
 
     assert "event_listeners" not in config.databases["default"].get("OPTIONS", {})
+
+
+@pytest.mark.skipif(
+    connection.vendor != "mongodb",
+    reason="MongoDB only: SQL engines pool with CONN_MAX_AGE (tested above)",
+)
+@pytest.mark.django_db
+def test_on_mongodb_the_pool_options_reach_the_live_client():
+    client = connection.connection or (connection.ensure_connection() or connection.connection)
+
+    pool = client.options.pool_options
+    assert (pool.max_pool_size, pool.min_pool_size) == (20, 5)
+    assert client.options.retry_writes is True
+    assert client.options.server_selection_timeout == 5.0
+    assert client.admin.command("hello")["setName"]  # a replica set: transactions need one

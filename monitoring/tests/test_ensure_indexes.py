@@ -142,8 +142,8 @@ def test_on_mongodb_each_missing_index_is_created_with_the_backends_own_editor_c
         IndexSource.META_INDEX: "add_index",
         IndexSource.META_CONSTRAINT: "add_constraint",
         IndexSource.UNIQUE_TOGETHER: "alter_unique_together",
-        IndexSource.FIELD_UNIQUE: "_add_field_unique",
-        IndexSource.FIELD_INDEX: "_add_field_index",
+        IndexSource.FIELD_UNIQUE: "alter_field",
+        IndexSource.FIELD_INDEX: "alter_field",
     }
     assert set(by_source) == set(expected)
     called = [name for name, _args in connection.editor.calls]
@@ -151,8 +151,61 @@ def test_on_mongodb_each_missing_index_is_created_with_the_backends_own_editor_c
     assert [s.state for s in result] == [IndexState.CREATED] * len(by_source) + [IndexState.PRESENT]
 
 
+@pytest.mark.skipif(
+    connection.vendor == "mongodb",
+    reason="SQL-only by design: on SQL engines only migrations create indexes",
+)
 def test_indexes_are_never_created_outside_migrations_on_sql():
     declared: DeclaredIndex = declared_indexes()[0]
 
     with pytest.raises(ValueError, match="migrate"):
         create_missing(connection, [IndexStatus(declared, IndexState.MISSING)])
+
+
+def mongo_index_keys(table: str) -> dict[tuple[str, ...], bool]:
+    """listIndexes of one collection: (key columns) -> unique."""
+    info = connection.database.get_collection(table).index_information()
+    return {
+        tuple(column for column, _ in spec["key"]): bool(spec.get("unique"))
+        for spec in info.values()
+    }
+
+
+@pytest.mark.skipif(
+    connection.vendor != "mongodb",
+    reason="MongoDB only: on SQL engines migrations create every index (test_check_* above)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_on_mongodb_ensure_indexes_recreates_dropped_indexes_of_every_kind():
+    # given: one declared index of each kind dropped from its collection by hand
+    one_of_each = {}
+    for declared in declared_indexes():
+        if declared.columns != ("_id",):
+            one_of_each.setdefault(declared.source, declared)
+    one_of_each[IndexSource.META_INDEX] = next(
+        d for d in declared_indexes() if d.name == "subs_sub_user_status_ends_idx"
+    )
+    for declared in one_of_each.values():
+        collection = connection.database.get_collection(declared.table)
+        name = next(
+            name
+            for name, spec in collection.index_information().items()
+            if tuple(column for column, _ in spec["key"]) == declared.columns
+        )
+        collection.drop_index(name)
+    compound = ("user_id", "status", "ends_at")
+    assert compound not in mongo_index_keys("subscriptions_subscription")
+
+    # when: --check, then the command itself
+    with pytest.raises(CommandError) as raised:
+        call_command("ensure_indexes", "--check", stdout=StringIO())
+    out = StringIO()
+    call_command("ensure_indexes", stdout=out)
+
+    # then: --check had failed on exactly those; listIndexes shows them again, uniqueness included
+    assert f"{len(one_of_each)} declared indexes are missing" in str(raised.value)
+    assert set(one_of_each) == set(IndexSource)
+    for declared in one_of_each.values():
+        assert mongo_index_keys(declared.table).get(declared.columns) is declared.unique, declared
+    assert mongo_index_keys("subscriptions_subscription")[compound] is False
+    call_command("ensure_indexes", "--check", stdout=StringIO())
