@@ -13,6 +13,7 @@ from accounts.login_limits import login_retry_after
 from accounts.models import User
 from accounts.services import auth_logout, user_update_profile
 from accounts.tokens import RevocableRefreshToken
+from etrainer.api.fields import DateTimeField
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -23,7 +24,7 @@ class UserOutputSerializer(serializers.Serializer):
     role = serializers.CharField()
     timezone = serializers.CharField()
     is_staff = serializers.BooleanField()
-    date_joined = serializers.DateTimeField()
+    date_joined = DateTimeField()
 
 
 class MeApi(APIView):

@@ -4,6 +4,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from etrainer.api.fields import DateTimeField
 from jobs.models import JobTrigger
 from jobs.registry import JOBS
 from jobs.selectors import job_dashboard
@@ -17,8 +18,8 @@ class JobRunSummarySerializer(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.CharField()
     trigger = serializers.CharField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    started_at = DateTimeField()
+    finished_at = DateTimeField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
     items = serializers.IntegerField()
     error = serializers.CharField()
@@ -39,7 +40,7 @@ class JobFiguresSerializer(serializers.Serializer):
     runs_7d = serializers.DictField(source="runs", child=serializers.IntegerField())
     success_rate_7d = serializers.FloatField(source="success_rate", allow_null=True)
     avg_duration_ms_7d = serializers.IntegerField(source="avg_duration_ms", allow_null=True)
-    next_run = serializers.DateTimeField(allow_null=True)
+    next_run = DateTimeField(allow_null=True)
 
 
 class JobStatsApi(APIView):
@@ -70,7 +71,7 @@ class JobScheduleApi(APIView):
         job = serializers.ChoiceField(
             choices=(), error_messages={"invalid_choice": "Unknown job: {input}."}
         )
-        eta = serializers.DateTimeField(required=False, allow_null=True)
+        eta = DateTimeField(required=False, allow_null=True)
 
         def __init__(self, *args, **kwargs):
             """The registry's job names, read when the serializer is built: the OpenAPI schema
@@ -85,7 +86,7 @@ class JobScheduleApi(APIView):
         job = serializers.CharField()
         task = serializers.CharField()
         task_id = serializers.CharField()
-        eta = serializers.DateTimeField(allow_null=True)
+        eta = DateTimeField(allow_null=True)
         mode = serializers.CharField(help_text="queued (sent to the broker) or eager (ran inline)")
         state = serializers.CharField()
 

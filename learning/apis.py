@@ -4,6 +4,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from etrainer.api.fields import DateTimeField
 from etrainer.api.pagination import CursorPagination, paginated_schema
 from learning.models import EXAM_CODE_MAX_LENGTH
 from learning.selectors import exam_history_get, exam_history_list, streak_summary
@@ -30,8 +31,8 @@ class ExamHistoryOutputSerializer(serializers.Serializer):
     score = serializers.IntegerField()
     max_score = serializers.IntegerField()
     duration_s = serializers.IntegerField()
-    taken_at = serializers.DateTimeField()
-    created_at = serializers.DateTimeField()
+    taken_at = DateTimeField()
+    created_at = DateTimeField()
 
 
 class ExamHistoryPagination(CursorPagination):
@@ -44,8 +45,8 @@ class ExamHistoryApi(APIView):
     @extend_schema_serializer(component_name="ExamHistoryFilter")
     class FilterSerializer(serializers.Serializer):
         exam_code = serializers.CharField(max_length=EXAM_CODE_MAX_LENGTH, required=False)
-        taken_after = serializers.DateTimeField(required=False)
-        taken_before = serializers.DateTimeField(required=False)
+        taken_after = DateTimeField(required=False)
+        taken_before = DateTimeField(required=False)
 
         def validate(self, attrs):
             after, before = attrs.get("taken_after"), attrs.get("taken_before")
@@ -61,7 +62,7 @@ class ExamHistoryApi(APIView):
         score = serializers.IntegerField(min_value=0, max_value=MAX_INT)
         max_score = serializers.IntegerField(min_value=1, max_value=MAX_INT)
         duration_s = serializers.IntegerField(min_value=0, max_value=MAX_INT)
-        taken_at = serializers.DateTimeField(required=False)
+        taken_at = DateTimeField(required=False)
 
     @extend_schema(
         operation_id="exams_history_list",

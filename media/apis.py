@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from etrainer.api.errors import ApplicationError, ErrorCode
+from etrainer.api.fields import DateTimeField
 from media.selectors import media_info, media_optimized_url
 from media.services import media_delete, media_upload
 from media.validation import PUBLIC_ID_MAX_LENGTH, PUBLIC_ID_PATTERN, Category, request_too_large
@@ -26,7 +27,7 @@ class AssetOutput(serializers.Serializer):
     height = serializers.IntegerField(allow_null=True)
     duration = serializers.FloatField(allow_null=True)
     url = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    created_at = DateTimeField()
 
 
 class UploadInput(serializers.Serializer):

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from etrainer.api.fields import DateTimeField
 from etrainer.api.pagination import CursorPagination, paginated_schema
 from notifications.models import NotificationChannel
 from notifications.selectors import notification_list
@@ -18,9 +19,9 @@ class NotificationOutputSerializer(serializers.Serializer):
     title = serializers.CharField()
     body = serializers.CharField()
     payload = serializers.JSONField()
-    created_at = serializers.DateTimeField()
-    read_at = serializers.DateTimeField(allow_null=True)
-    sent_at = serializers.DateTimeField(allow_null=True)
+    created_at = DateTimeField()
+    read_at = DateTimeField(allow_null=True)
+    sent_at = DateTimeField(allow_null=True)
 
 
 class NotificationPagination(CursorPagination):

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from etrainer.api.authentication import CachedJWTAuthentication
 from etrainer.api.fast_path import BearerGetFastPath
+from etrainer.api.fields import DateTimeField
 from etrainer.api.pagination import PageNumberPagination, paginated_schema
 from subscriptions import selectors, services
 
@@ -56,9 +57,9 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     plan_name = serializers.CharField(source="plan.name")
     tier = serializers.IntegerField(source="plan.tier")
     status = serializers.CharField()
-    started_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
-    cancelled_at = serializers.DateTimeField(allow_null=True)
+    started_at = DateTimeField()
+    ends_at = DateTimeField()
+    cancelled_at = DateTimeField(allow_null=True)
     auto_renew = serializers.BooleanField()
 
 
@@ -155,13 +156,13 @@ class AccessSummarySerializer(serializers.Serializer):
     class CurrentSubscriptionSerializer(serializers.Serializer):
         id = serializers.CharField()
         status = serializers.CharField()
-        started_at = serializers.DateTimeField()
-        ends_at = serializers.DateTimeField()
+        started_at = DateTimeField()
+        ends_at = DateTimeField()
         auto_renew = serializers.BooleanField()
 
     class GrantSerializer(serializers.Serializer):
         course = serializers.CharField()
-        expires_at = serializers.DateTimeField(allow_null=True)
+        expires_at = DateTimeField(allow_null=True)
 
     user = serializers.CharField()
     plan = PlanSerializer(allow_null=True)
@@ -200,7 +201,7 @@ class CourseAccessOutputSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=["free", "plan", "grant", "upgrade_required"])
     min_tier = serializers.IntegerField()
     tier = serializers.IntegerField()
-    grant_expires_at = serializers.DateTimeField(allow_null=True)
+    grant_expires_at = DateTimeField(allow_null=True)
 
 
 class CourseAccessApi(BearerGetFastPath, SubscriptionsApi):
