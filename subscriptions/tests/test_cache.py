@@ -273,8 +273,9 @@ def test_hung_redis_costs_one_timeout_not_one_per_request(
     assert [r.status_code for r in responses] == [200] * 20
     assert all(r.json()["tier"] == 1 for r in responses)
     assert breaker.trips - trips == 1
-    # 20 timeouts would take 20 x 0.25 s; one timeout plus the database time stays far below.
-    assert elapsed < settings.REDIS_SOCKET_TIMEOUT + 1.0, elapsed
+    # 20 timeouts would take 20 x 0.25 s; one timeout plus the database time stays far below
+    # (half of it leaves room for a slow database lane on a loaded machine).
+    assert elapsed < 20 * settings.REDIS_SOCKET_TIMEOUT / 2, elapsed
 
     # and it recovers after SIGCONT once the reset period has passed
     redis_server.resume()
