@@ -1,9 +1,23 @@
 """Database helpers shared by the apps' services: one ``atomic`` for every engine."""
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils.module_loading import import_string
+from pymongo.errors import PyMongoError
+
+from etrainer.api.errors import ApplicationError, ErrorCode
 
 MONGODB_ATOMIC = "django_mongodb_backend.transaction.atomic"
+# MongoDB's label on an error after which the whole transaction may simply be run again.
+TRANSIENT_TRANSACTION_ERROR = "TransientTransactionError"
+CONFLICT_ATTEMPTS = 5
+CONFLICT_BACKOFF_SECONDS = 0.02
+
+T = TypeVar("T")
 
 
 def atomic(using: str | None = None):
@@ -22,6 +36,46 @@ def atomic(using: str | None = None):
     if connections[alias].vendor == "mongodb":
         return import_string(MONGODB_ATOMIC)(alias)
     return transaction.atomic(using=alias)
+
+
+def atomically(function: Callable[[], T], *, using: str | None = None) -> T:
+    """``function()`` inside ``atomic()``, run again when a MongoDB transaction lost a conflict.
+
+    Two MongoDB transactions writing the same document (or the same unique key) do not wait for
+    each other: the later one fails with a write conflict labelled TransientTransactionError, and
+    the remedy is to run the transaction again, as the driver's own ``with_transaction`` does. On
+    the next attempt the loser sees the winner's commit (a duplicate key becomes the usual
+    ``IntegrityError``). A block nested in a caller's transaction is not retried alone: the
+    caller's transaction is the one to run again. After the last attempt the conflict is a 409.
+    """
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        nested = in_mongodb_transaction(using)
+        try:
+            with atomic(using):
+                return function()
+        except DatabaseError as error:
+            if nested or not lost_write_conflict(error):
+                raise
+            if attempt == CONFLICT_ATTEMPTS:
+                raise ApplicationError(
+                    ErrorCode.CONFLICT,
+                    "The data was changed by a concurrent request; try again.",
+                    status=409,
+                    details={"reason": "changed_concurrently"},
+                ) from error
+        time.sleep(CONFLICT_BACKOFF_SECONDS * attempt * random.uniform(0.5, 1.5))  # noqa: S311
+    raise AssertionError("unreachable")
+
+
+def lost_write_conflict(error: BaseException) -> bool:
+    """The database error is a MongoDB transaction that may be run again as a whole."""
+    cause = error.__cause__ if isinstance(error, DatabaseError) else error
+    return isinstance(cause, PyMongoError) and cause.has_error_label(TRANSIENT_TRANSACTION_ERROR)
+
+
+def in_mongodb_transaction(using: str | None = None) -> bool:
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    return connection.vendor == "mongodb" and bool(connection.in_atomic_block_mongo)
 
 
 def unique_insert_savepoint():

@@ -17,7 +17,7 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from etrainer.api.errors import ApplicationError, ErrorCode
-from etrainer.db import atomic
+from etrainer.db import atomically
 from notifications.models import Notification, NotificationChannel
 from notifications.selectors import (
     claimable_emails,
@@ -77,11 +77,13 @@ def notify(
     _validate(notification)
     from notifications.realtime import notification_publish  # WebSocket push after commit
 
+    def insert_and_queue() -> None:
+        notification.save(force_insert=True)
+        _queue_emails([notification])
+        notification_publish(notification=notification)
+
     try:
-        with atomic():
-            notification.save(force_insert=True)
-            _queue_emails([notification])
-            notification_publish(notification=notification)
+        atomically(insert_and_queue)
     except IntegrityError as exc:
         existing = Notification.objects.filter(dedupe_key=notification.dedupe_key).first()
         if existing is None:
@@ -292,11 +294,13 @@ def notifications_create_many(*, drafts: list[NotificationDraft]) -> int:
     notifications = [_notification_from(draft) for draft in fresh.values()]
     from notifications.realtime import notifications_publish  # WebSocket push after commit
 
+    def insert_and_queue() -> None:
+        Notification.objects.bulk_create(notifications)
+        _queue_emails(notifications)
+        notifications_publish(notifications=notifications)
+
     try:
-        with atomic():
-            Notification.objects.bulk_create(notifications)
-            _queue_emails(notifications)
-            notifications_publish(notifications=notifications)
+        atomically(insert_and_queue)
     except IntegrityError:
         return _create_one_by_one(list(fresh.values()))
     return len(notifications)

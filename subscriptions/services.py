@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from etrainer.api.errors import ApplicationError, ErrorCode
-from etrainer.db import atomic, unique_insert_savepoint
+from etrainer.db import atomically, unique_insert_savepoint
 from monitoring.metrics import record_ai_tokens_spent
 from notifications.models import NotificationKind
 from notifications.services import NotificationDraft, notifications_create_many
@@ -90,10 +90,13 @@ def subscription_create(*, user, plan_code: str) -> Subscription:
         ends_at=now + dt.timedelta(days=plan.duration_days),
         live_key=str(user.pk),
     )
+
+    def insert_with_quota() -> None:
+        subscription.save(force_insert=True)
+        _sync_token_quota(user_id=user.pk, quota=plan.ai_tokens_per_period)
+
     try:
-        with atomic():
-            subscription.save(force_insert=True)
-            _sync_token_quota(user_id=user.pk, quota=plan.ai_tokens_per_period)
+        atomically(insert_with_quota)
     except IntegrityError:
         raise _conflict(
             "You already have a live subscription; switch or renew it instead.",
@@ -173,7 +176,8 @@ def subscription_switch(*, user, subscription_id: Any, plan_code: str) -> Subscr
     if plan.pk == subscription.plan_id:
         raise _conflict("This subscription is already on that plan.", Reason.SAME_PLAN)
     now = timezone.now()
-    with atomic():
+
+    def switch_with_quota() -> None:
         _conditional_update(
             subscription,
             plan=plan,
@@ -184,6 +188,8 @@ def subscription_switch(*, user, subscription_id: Any, plan_code: str) -> Subscr
             auto_renew=True,
         )
         _sync_token_quota(user_id=user.pk, quota=plan.ai_tokens_per_period)
+
+    atomically(switch_with_quota)
     _invalidate_after_commit(user_id=user.pk)
     return subscription
 
