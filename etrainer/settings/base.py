@@ -304,10 +304,13 @@ BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
 BACKUP_BATCH_SIZE = env.int("BACKUP_BATCH_SIZE", default=2000)
 # Seconds slept per batch: only the jobs smoke sets it, to make a real backup slow enough to kill.
 BACKUP_THROTTLE_SECONDS = env.float("BACKUP_THROTTLE_SECONDS", default=0.0)
+# Every table a backed-up row refers to is backed up too (a test holds this): a grant needs its
+# course, or it cannot be restored into a fresh database.
 BACKUP_MODELS = [
     "accounts.User",
     "subscriptions.Plan",
     "subscriptions.Subscription",
+    "subscriptions.Course",
     "subscriptions.CourseGrant",
     "subscriptions.AiTokenAccount",
 ]
