@@ -88,3 +88,27 @@ class RevokedToken(models.Model):
 
     def __str__(self) -> str:
         return self.jti
+
+
+class LoginFailure(models.Model):
+    """One failed login: which login was tried, from which address, when.
+
+    Failed logins are counted from these rows rather than from cache counters, so the lockout and
+    the per-address ceiling hold while Redis is down (a cache counter that cannot be read would
+    either lock everyone out or let guessing run unlimited). ``login`` is the normalised login as
+    typed, whether or not such a user exists, so a probe learns nothing from the answers.
+    """
+
+    login = models.CharField(max_length=254)
+    address = models.CharField(max_length=45)  # an IPv6 address in text is at most 45 characters
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["login", "created_at"], name="accounts_loginfail_login_idx"),
+            models.Index(fields=["address", "created_at"], name="accounts_loginfail_addr_idx"),
+            models.Index(fields=["created_at"], name="accounts_loginfail_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.login} from {self.address}"

@@ -94,7 +94,7 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(
             name="purge_revoked_tokens",
             task="accounts.tasks.purge_revoked_tokens_task",
-            description="Drop refresh-token deny-list entries whose tokens have expired anyway.",
+            description="Drop expired refresh-token deny-list entries and stale failed logins.",
             crontab=Crontab(minute="30", hour="4"),
             in_words="every day at 04:30",
         ),

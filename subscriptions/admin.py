@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin
 
+from etrainer.api.errors import ApplicationError
 from subscriptions.models import AiTokenAccount, Course, CourseGrant, Plan, Subscription
-from subscriptions.services import subscription_live_key
+from subscriptions.services import subscription_staff_check, subscription_staff_save
 
 
 @admin.register(Plan)
@@ -23,7 +24,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 class SubscriptionAdminForm(forms.ModelForm):
-    """Refuses a second live subscription for a user with a form error instead of a 500."""
+    """Shows the services' refusals (a second live subscription) as form errors, not a 500."""
 
     class Meta:
         model = Subscription
@@ -31,21 +32,23 @@ class SubscriptionAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        instance = Subscription(
+        edited = Subscription(
             pk=self.instance.pk,
             user_id=getattr(cleaned.get("user"), "pk", None),
             status=cleaned.get("status"),
             ends_at=cleaned.get("ends_at"),
         )
-        live_key = subscription_live_key(instance)
-        clash = Subscription.objects.filter(live_key=live_key).exclude(pk=self.instance.pk)
-        if live_key and clash.exists():
-            raise forms.ValidationError("This user already has a live subscription.")
+        try:
+            subscription_staff_check(subscription=edited)
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from error
         return cleaned
 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
+    """Saves go through ``subscription_staff_save``: the live rule and the AI-token quota."""
+
     form = SubscriptionAdminForm
     list_display = ("user", "plan", "status", "started_at", "ends_at", "auto_renew", "cancelled_at")
     list_filter = ("status", "plan", "auto_renew")
@@ -53,11 +56,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user",)
     list_select_related = ("user", "plan")
     date_hierarchy = "ends_at"
-    readonly_fields = ("live_key", "created_at")
+    readonly_fields = ("created_at",)
 
     def save_model(self, request, obj, form, change):
-        obj.live_key = subscription_live_key(obj)
-        super().save_model(request, obj, form, change)
+        subscription_staff_save(subscription=obj)
 
 
 @admin.register(Course)

@@ -68,7 +68,7 @@ class Subscription(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}:{self.plan_id}:{self.status}"
+        return f"{self.user.email} — {self.plan.name} ({self.get_status_display()})"
 
     @property
     def is_live(self) -> bool:

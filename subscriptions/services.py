@@ -123,6 +123,46 @@ def subscription_live_key(subscription: Subscription) -> str | None:
     return str(subscription.user_id) if live else None
 
 
+def subscription_staff_check(*, subscription: Subscription) -> None:
+    """Refuse a staff edit (the admin) that would give its user a second live subscription."""
+    live_key = subscription_live_key(subscription)
+    clash = Subscription.objects.filter(live_key=live_key).exclude(pk=subscription.pk)
+    if live_key and clash.exists():
+        raise _conflict("This user already has a live subscription.", Reason.ALREADY_SUBSCRIBED)
+
+
+def subscription_staff_save(*, subscription: Subscription) -> Subscription:
+    """Save a subscription as staff edited it (the admin), under the API's rules.
+
+    The unique ``live_key`` keeps one live subscription per user (a lost race is the same 409).
+    The AI-token quota follows the plan as in ``subscription_switch``: a subscription that is live
+    after the edit and changed plan (or just became live) gives its user the plan's quota; one
+    that stops being live leaves them none, as the expiry job does.
+    """
+    subscription_staff_check(subscription=subscription)
+    before = Subscription.objects.filter(pk=subscription.pk).values("plan_id", "live_key").first()
+    was_live = bool(before and before["live_key"])
+    plan_changed = before is None or before["plan_id"] != subscription.plan_id
+    subscription.live_key = subscription_live_key(subscription)
+    def save_with_quota() -> None:
+        subscription.save()
+        if subscription.live_key and (plan_changed or not was_live):
+            _sync_token_quota(
+                user_id=subscription.user_id, quota=subscription.plan.ai_tokens_per_period
+            )
+        elif was_live and not subscription.live_key:
+            _zero_token_quotas(user_ids=[subscription.user_id], now=timezone.now())
+
+    try:
+        atomically(save_with_quota)
+    except IntegrityError:
+        raise _conflict(
+            "This user already has a live subscription.", Reason.ALREADY_SUBSCRIBED
+        ) from None
+    access_cache.invalidate(subscription.user_id, "ai")
+    return subscription
+
+
 def _expire_overdue(*, user_id: Any) -> None:
     """A subscription past its end that the hourly job has not reached yet no longer blocks."""
     expired = Subscription.objects.filter(

@@ -113,6 +113,14 @@ def test_migrate_schedules_and_indexes_run_once_before_the_app(services):
         assert condition == "service_completed_successfully", name
 
 
+def test_the_http_services_trust_forwarded_for_only_from_their_own_network(services):
+    subnet = yaml.safe_load(COMPOSE.read_text())["networks"]["backend"]["ipam"]["config"][0]
+    for name in ("app", "asgi"):
+        trusted = services[name]["environment"]["RATELIMIT_TRUSTED_PROXIES"]
+        assert trusted == subnet["subnet"] == "${ETRAINER_SUBNET:-172.28.0.0/16}", name
+    assert "RATELIMIT_TRUSTED_PROXIES" not in env_file(ROOT / ".env.production.example")
+
+
 def test_tools_run_only_in_their_profile_and_only_on_loopback(services):
     for name in TOOLS:
         assert services[name]["profiles"] == ["tools"]

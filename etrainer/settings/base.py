@@ -304,10 +304,13 @@ BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
 BACKUP_BATCH_SIZE = env.int("BACKUP_BATCH_SIZE", default=2000)
 # Seconds slept per batch: only the jobs smoke sets it, to make a real backup slow enough to kill.
 BACKUP_THROTTLE_SECONDS = env.float("BACKUP_THROTTLE_SECONDS", default=0.0)
+# Every table a backed-up row refers to is backed up too (a test holds this): a grant needs its
+# course, or it cannot be restored into a fresh database.
 BACKUP_MODELS = [
     "accounts.User",
     "subscriptions.Plan",
     "subscriptions.Subscription",
+    "subscriptions.Course",
     "subscriptions.CourseGrant",
     "subscriptions.AiTokenAccount",
 ]
@@ -374,8 +377,10 @@ RATELIMIT_RATES = {
     "system": env("RATELIMIT_SYSTEM", default="60/m"),
     "default": env("RATELIMIT_DEFAULT", default="300/m"),
 }
-# Failed logins per account (token endpoint and admin login), on top of the per-IP auth limit.
+# Failed logins (accounts.login_limits): per (account, address), per account, per address.
 RATELIMIT_LOGIN_FAILURES = env("RATELIMIT_LOGIN_FAILURES", default="5/15m")
+RATELIMIT_LOGIN_FAILURES_ACCOUNT = env("RATELIMIT_LOGIN_FAILURES_ACCOUNT", default="50/15m")
+RATELIMIT_LOGIN_FAILURES_ADDRESS = env("RATELIMIT_LOGIN_FAILURES_ADDRESS", default="30/15m")
 AUTHENTICATION_BACKENDS = ["accounts.backends.RateLimitedModelBackend"]
 SILENCED_SYSTEM_CHECKS = []
 if CACHES["default"]["BACKEND"] == "django_prometheus.cache.backends.redis.RedisCache":

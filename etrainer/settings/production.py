@@ -1,17 +1,19 @@
 """Production: every secret must come from the environment; secure transport settings on."""
 
-from django.core.exceptions import ImproperlyConfigured
-
+from etrainer.secret_keys import example_values, require_strong_key
 from etrainer.settings.base import *  # noqa: F403
-from etrainer.settings.base import env, logging_config
+from etrainer.settings.base import BASE_DIR, env, logging_config
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY is not set. Production settings refuse to start without a secret key "
-        "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
-    )
-SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY", default="") or SECRET_KEY  # noqa: F405
+# A short, repetitive, placeholder or published example key stops the start (etrainer.secret_keys).
+_EXAMPLE_VALUES = example_values(BASE_DIR)
+SECRET_KEY = require_strong_key(
+    "DJANGO_SECRET_KEY", env("DJANGO_SECRET_KEY", default=""), _EXAMPLE_VALUES
+)
+SIMPLE_JWT["SIGNING_KEY"] = (  # noqa: F405
+    require_strong_key("JWT_SIGNING_KEY", env("JWT_SIGNING_KEY"), _EXAMPLE_VALUES)
+    if env("JWT_SIGNING_KEY", default="")
+    else SECRET_KEY
+)
 DEBUG = False
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -35,13 +37,9 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Rate limits: the proxies in front (nginx, the container network) are on private addresses, and
-# only they may name the client in X-Forwarded-For. Without this every client would share nginx's
-# address, and so one limit.
-RATELIMIT_TRUSTED_PROXIES = env.list(
-    "RATELIMIT_TRUSTED_PROXIES",
-    default=["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"],
-)
+# RATELIMIT_TRUSTED_PROXIES keeps base's empty default: no X-Forwarded-For is believed unless the
+# proxies in front are listed (docker-compose.yml lists its own network), else any client on a
+# private address could pick its own rate-limit key.
 CORS_ALLOW_ALL_ORIGINS = False
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

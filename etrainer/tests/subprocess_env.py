@@ -1,6 +1,7 @@
 """Run manage.py in a child process with a controlled environment (settings are per process)."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,13 @@ def env_file(path: Path) -> dict[str, str]:
             key, _, value = line.partition("=")
             values[key] = value.strip("'\"")
     return values
+
+
+def production_env(tmp_path: Path) -> dict[str, str]:
+    """``.env.production.example`` with its placeholder keys replaced by fresh random ones (the
+    placeholders are refused, see etrainer.secret_keys) and a throwaway SQLite database."""
+    env = env_file(ROOT / ".env.production.example")
+    env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["JWT_SIGNING_KEY"] = secrets.token_urlsafe(50)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
+    return env

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from etrainer.tests.subprocess_env import ROOT, env_file, manage
+from etrainer.tests.subprocess_env import ROOT, env_file, manage, production_env
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +42,7 @@ def test_mongodb_backend_model_checks_pass_without_a_server():
 
 
 def test_production_environment_passes_the_deploy_check(tmp_path):
-    env = env_file(ROOT / ".env.production.example")
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
+    env = production_env(tmp_path)
 
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 

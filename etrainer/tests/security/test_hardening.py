@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from etrainer.tests.subprocess_env import ROOT, env_file, manage
+from etrainer.tests.subprocess_env import manage, production_env
 
 ORIGIN = "https://app.etrainer.example"
 
@@ -48,8 +48,7 @@ def test_a_preflight_from_an_allowed_origin_is_answered(cors_origin):
 @pytest.mark.slow
 def test_production_refuses_a_cache_that_cannot_share_rate_limits(tmp_path):
     """Without REDIS_URL the cache is per process: limits would multiply by the process count."""
-    env = env_file(ROOT / ".env.production.example")
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
+    env = production_env(tmp_path)
     env["REDIS_URL"] = ""
 
     result = manage("check", "--deploy", env=env)
@@ -60,8 +59,7 @@ def test_production_refuses_a_cache_that_cannot_share_rate_limits(tmp_path):
 
 @pytest.mark.slow
 def test_production_security_settings(tmp_path):
-    env = env_file(ROOT / ".env.production.example")
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
+    env = production_env(tmp_path)
     code = (
         "from django.conf import settings as s; "
         "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
@@ -76,3 +74,23 @@ def test_production_security_settings(tmp_path):
     assert result.stdout.strip().splitlines()[-1].split() == [
         "31536000", "True", "True", "True", "True", "900.0", "4", "False", "False",
     ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_production_believes_no_forwarded_for_unless_the_proxies_are_listed(tmp_path):
+    """A client on a private address (another container, a VPN peer) names no rate-limit key."""
+    env = production_env(tmp_path)
+    env.pop("RATELIMIT_TRUSTED_PROXIES", None)
+    code = (
+        "from django.test import RequestFactory; from etrainer.ratelimit import client_ip; "
+        "rf = RequestFactory(); "
+        "print(client_ip(rf.get('/', REMOTE_ADDR='172.20.0.3', HTTP_X_FORWARDED_FOR='1.2.3.4')), "
+        "client_ip(rf.get('/', REMOTE_ADDR='10.1.2.3', HTTP_X_FORWARDED_FOR='1.2.3.5')))"
+    )
+
+    unlisted = manage("shell", "-c", code, env=env)
+    listed = manage("shell", "-c", code, env={**env, "RATELIMIT_TRUSTED_PROXIES": "172.20.0.0/16"})
+
+    assert unlisted.returncode == 0, unlisted.stderr
+    assert unlisted.stdout.strip().splitlines()[-1].split() == ["172.20.0.3", "10.1.2.3"]
+    assert listed.stdout.strip().splitlines()[-1].split() == ["1.2.3.4", "10.1.2.3"]
