@@ -9,6 +9,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from prometheus_client import REGISTRY
 
+from etrainer.db import atomic
 from etrainer.tests.subprocess_env import manage
 from notifications.realtime import RedisConnectionRegistry, user_group
 from notifications.services import notify
@@ -42,12 +43,11 @@ def failures() -> float:
 def test_notify_publishes_the_rest_representation_after_commit(
     learner, learner_client, subscriber, django_capture_on_commit_callbacks
 ):
-    # when: the row is stored but the transaction has not committed yet
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    # when: the row is stored inside a transaction that has not committed yet, then it commits
+    # (on SQL the test's own transaction never commits: the capture runs the callbacks after it)
+    with django_capture_on_commit_callbacks(execute=True), atomic():
         notify(user=learner, kind="system", title="Welcome", body="Hello.", payload={"a": 1})
-    before_commit = next_event(subscriber, timeout=0.2)
-    for callback in callbacks:
-        callback()
+        before_commit = next_event(subscriber, timeout=0.2)
     event = next_event(subscriber)
 
     # then: one message, after the commit, shaped like GET /api/notifications
