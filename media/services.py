@@ -31,6 +31,9 @@ def media_upload(*, owner, category: str, uploads: Sequence[UploadedFile]) -> li
     except Exception:
         _remove_quietly(backend, assets)
         raise
+    finally:
+        for item in checked:
+            item.upload.close()  # the re-encoded images' temporary files
     return assets
 
 
@@ -45,8 +48,10 @@ def _store_one(backend: StorageBackend, *, owner, category: str, checked: Checke
         asset = MediaAsset.objects.create(
             owner=owner, public_id=stored.public_id, category=category, backend=backend.name,
             resource_type=rules.resource_type, format=stored.format, content_type=checked.mime,
-            original_name=checked.original_name, bytes=stored.bytes, width=stored.width,
-            height=stored.height, duration=stored.duration, url=stored.url,
+            original_name=checked.original_name, bytes=stored.bytes,
+            width=stored.width if checked.width is None else checked.width,
+            height=stored.height if checked.height is None else checked.height,
+            duration=stored.duration, url=stored.url,
         )  # fmt: skip
     except Exception:
         _delete_stored_quietly(backend, stored.public_id, rules.resource_type, checked.extension)
