@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 
 from etrainer.api.errors import ApplicationError
 from media.models import MediaAsset
@@ -81,3 +82,29 @@ def media_delete(*, user, public_id: str) -> None:
     asset = media_asset_get(user=user, public_id=public_id)
     get_backend().delete(asset.public_id, resource_type=asset.resource_type, extension=asset.format)
     asset.delete()
+
+
+def media_delete_owned(*, owner) -> None:
+    """Remove every file ``owner`` has from storage once the deletion of ``owner`` commits.
+
+    Called as the owner is deleted; the rows go with the owner (``on_delete=CASCADE``, which
+    Django's collector also runs on MongoDB). The files are removed after the commit, so a
+    rolled-back deletion keeps them. A file storage refuses to remove is logged, not retried.
+    """
+    files = list(
+        MediaAsset.objects.filter(owner=owner).values_list(
+            "backend", "public_id", "resource_type", "format"
+        )
+    )
+    if files:
+        transaction.on_commit(lambda: _delete_files(files))
+
+
+def _delete_files(files: list[tuple[str, str, str, str]]) -> None:
+    backend = get_backend()
+    for backend_name, public_id, resource_type, extension in files:
+        if backend_name != backend.name:
+            logger.warning("%s is on %s storage, not %s; left there", public_id, backend_name,
+                           backend.name)  # fmt: skip
+            continue
+        _delete_stored_quietly(backend, public_id, resource_type, extension)
