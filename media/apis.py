@@ -168,7 +168,10 @@ class OptimizeUrlApi(APIView):
         class Meta:
             ref_name = "OptimizeUrl"
 
-    @extend_schema(request=Input, responses={200: Output})
+    @extend_schema(
+        request=Input,
+        responses={200: Output, 404: OpenApiResponse(description="Not yours or missing")},
+    )
     def post(self, request):
         params = self.Input(data=request.data)
         params.is_valid(raise_exception=True)
