@@ -126,7 +126,15 @@ def check_uploads(category: str, uploads: Sequence[UploadedFile]) -> list[Checke
             status=400,
             details={"max_files": rules.max_files, "received": len(uploads)},
         )
-    return [_check_one(rules, upload) for upload in uploads]
+    checked: list[CheckedFile] = []
+    try:
+        for upload in uploads:
+            checked.append(_check_one(rules, upload))
+    except ApplicationError:
+        for item in checked:
+            item.upload.close()  # re-encoded images of the batch: temporary files
+        raise
+    return checked
 
 
 def _check_one(rules: CategoryRules, upload: UploadedFile) -> CheckedFile:
