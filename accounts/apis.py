@@ -77,6 +77,14 @@ class TokenRefreshApi(TokenRefreshView):
         token_class = RevocableRefreshToken
         refresh = serializers.CharField(write_only=True)
 
+        def validate(self, attrs):
+            """simplejwt looks the token's user up with ``get()``: a deleted user's token would
+            raise ``DoesNotExist`` (a 500). It is a token that no longer names anyone: 401."""
+            try:
+                return super().validate(attrs)
+            except User.DoesNotExist as error:
+                raise InvalidToken("The token's user no longer exists.") from error
+
     @extend_schema_serializer(component_name="TokenPair")
     class OutputSerializer(serializers.Serializer):
         access = serializers.CharField()

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -7,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import urlpatterns as accounts_urls
 from jobs.urls import urlpatterns as jobs_urls
 from learning.urls import urlpatterns as learning_urls
+from media.urls import file_urlpatterns as media_file_urls
 from media.urls import urlpatterns as media_urls
 from monitoring.api_urls import urlpatterns as monitoring_api_urls
 from notifications.urls import urlpatterns as notifications_urls
@@ -29,11 +29,9 @@ api_patterns = [
 urlpatterns = [
     path("api/", include(api_patterns)),
     path("admin/", admin.site.urls),
+    path(settings.MEDIA_URL.strip("/") + "/", include(media_file_urls)),
     path("", include("monitoring.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "etrainer.api.views.bad_request"
 handler403 = "etrainer.api.views.permission_denied"

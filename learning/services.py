@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import UserRole
 from etrainer.api.errors import ApplicationError, ErrorCode
+from etrainer.db import atomic
 from learning.models import ExamHistory, Streak
 from learning.selectors import (
     exam_activity_by_user,
@@ -49,10 +50,13 @@ def exam_history_record(
     duration_s: int,
     taken_at: datetime | None = None,
 ) -> ExamHistory:
-    """Store one exam result and count it as activity for the streak (on the exam's local day).
+    """Store one exam result and count the request as activity for the streak.
 
-    The exam is stored first: should the streak update not happen (a crash in between), the
-    record is kept and only that day's streak credit is lost, never the other way round.
+    ``taken_at`` is the client's word: stored as reported, within bounds (not in the future, not
+    older than ``EXAM_TAKEN_AT_MAX_AGE_DAYS``), but it never moves the streak. The streak counts
+    the local day on which the server received the exam, so back-dated exams cannot forge one and
+    the order in which exams arrive changes nothing. The exam, the streak and a milestone
+    notification are one all-or-nothing write: a failure leaves none of them.
     """
     now = timezone.now()
     exam = ExamHistory(
@@ -64,9 +68,10 @@ def exam_history_record(
         taken_at=taken_at or now,
     )
     _validate_exam(exam, now=now)
-    exam.save()
-    update = streak_record_activity(user=user, at=exam.taken_at)
-    _celebrate_milestone(user=user, update=update)
+    with atomic():
+        exam.save()
+        update = streak_record_activity(user=user, at=now)
+        _celebrate_milestone(user=user, update=update)
     return exam
 
 
@@ -81,6 +86,11 @@ def _validate_exam(exam: ExamHistory, *, now: datetime) -> None:
         errors.setdefault("score", []).append("The score cannot exceed max_score.")
     if exam.taken_at > now:
         errors.setdefault("taken_at", []).append("taken_at cannot be in the future.")
+    max_age = timedelta(days=settings.EXAM_TAKEN_AT_MAX_AGE_DAYS)
+    if exam.taken_at < now - max_age:
+        errors.setdefault("taken_at", []).append(
+            f"taken_at cannot be more than {max_age.days} days ago."
+        )
     if errors:
         raise _invalid(errors)
 

@@ -14,6 +14,19 @@ from media.services import media_delete, media_upload
 from media.validation import PUBLIC_ID_MAX_LENGTH, PUBLIC_ID_PATTERN, Category, request_too_large
 
 
+def absolute_url(request, url: str) -> str:
+    """Local storage records a site-relative URL (``/media/…``); clients get it absolute, built
+    from the request that asked (its scheme and host), as Cloudinary's URLs already are."""
+    if request is not None and url.startswith("/"):
+        return request.build_absolute_uri(url)
+    return url
+
+
+class AbsoluteUrlField(serializers.CharField):
+    def to_representation(self, value):
+        return absolute_url(self.context.get("request"), super().to_representation(value))
+
+
 class AssetOutput(serializers.Serializer):
     id = serializers.CharField()
     public_id = serializers.CharField()
@@ -26,7 +39,7 @@ class AssetOutput(serializers.Serializer):
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     duration = serializers.FloatField(allow_null=True)
-    url = serializers.CharField()
+    url = AbsoluteUrlField()
     created_at = DateTimeField()
 
 
@@ -62,7 +75,8 @@ class _UploadApi(APIView):
             )
         uploads = _uploaded_files(request)
         assets = media_upload(owner=request.user, category=self.category, uploads=uploads)
-        return Response(UploadOutput({"files": assets}).data, status=status.HTTP_201_CREATED)
+        output = UploadOutput({"files": assets}, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
 
 def _content_length(request) -> int:
@@ -118,8 +132,11 @@ class UploadInfoApi(APIView):
     )
     def get(self, request, public_id: str):
         info = media_info(user=request.user, public_id=public_id)
-        data = AssetOutput(info["asset"]).data
-        data["storage"] = info["storage"]
+        data = AssetOutput(info["asset"], context={"request": request}).data
+        storage = dict(info["storage"])
+        if "url" in storage:
+            storage["url"] = absolute_url(request, storage["url"])
+        data["storage"] = storage
         return Response(data)
 
 
@@ -146,21 +163,25 @@ class OptimizeUrlApi(APIView):
             ref_name = "OptimizeUrlInput"
 
     class Output(serializers.Serializer):
-        url = serializers.CharField()
+        url = AbsoluteUrlField()
         transformed = serializers.BooleanField()
 
         class Meta:
             ref_name = "OptimizeUrl"
 
-    @extend_schema(request=Input, responses={200: Output})
+    @extend_schema(
+        request=Input,
+        responses={200: Output, 404: OpenApiResponse(description="Not yours or missing")},
+    )
     def post(self, request):
         params = self.Input(data=request.data)
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
         result = media_optimized_url(
+            user=request.user,
             public_id=data.pop("public_id"),
             resource_type=data.pop("resource_type"),
             fetch_format=data.pop("format"),
             **data,
         )
-        return Response(self.Output(result).data)
+        return Response(self.Output(result, context={"request": request}).data)

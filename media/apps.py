@@ -5,4 +5,4 @@ class MediaConfig(AppConfig):
     name = "media"
 
     def ready(self) -> None:
-        from media import checks  # noqa: F401  (registers the system checks)
+        from media import checks, signals  # noqa: F401  (registers the checks and receivers)

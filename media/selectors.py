@@ -37,16 +37,14 @@ def media_info(*, user, public_id: str) -> dict[str, Any]:
     return {"asset": asset, "storage": live}
 
 
-def media_optimized_url(*, public_id: str, resource_type: str, **transformation: Any) -> dict:
-    """Cloudinary: a transformation URL built by the SDK (no network call). The local backend
-    cannot transform, so it answers the stored file's plain URL."""
-    backend = get_backend()
-    if backend.name == "cloudinary":
-        url = optimized_url(public_id, resource_type=resource_type, **transformation)
+def media_optimized_url(*, user, public_id: str, resource_type: str, **transformation: Any) -> dict:
+    """A delivery URL for an asset ``user`` owns (or any, for staff); the same 404 as info and
+    delete otherwise. Cloudinary: a transformation URL built by the SDK (no network call). The
+    local backend cannot transform, so it answers the stored file's plain URL."""
+    asset = media_asset_get(user=user, public_id=public_id)
+    if get_backend().name == "cloudinary":
+        url = optimized_url(asset.public_id, resource_type=resource_type, **transformation)
         return {"url": url, "transformed": True}
-    asset = MediaAsset.objects.filter(public_id=public_id).only("url").first()
-    if asset is None:
-        raise _not_found()
     return {"url": asset.url, "transformed": False}
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 
 from etrainer.api.errors import ApplicationError
 from media.models import MediaAsset
@@ -31,6 +32,9 @@ def media_upload(*, owner, category: str, uploads: Sequence[UploadedFile]) -> li
     except Exception:
         _remove_quietly(backend, assets)
         raise
+    finally:
+        for item in checked:
+            item.upload.close()  # the re-encoded images' temporary files
     return assets
 
 
@@ -45,8 +49,10 @@ def _store_one(backend: StorageBackend, *, owner, category: str, checked: Checke
         asset = MediaAsset.objects.create(
             owner=owner, public_id=stored.public_id, category=category, backend=backend.name,
             resource_type=rules.resource_type, format=stored.format, content_type=checked.mime,
-            original_name=checked.original_name, bytes=stored.bytes, width=stored.width,
-            height=stored.height, duration=stored.duration, url=stored.url,
+            original_name=checked.original_name, bytes=stored.bytes,
+            width=stored.width if checked.width is None else checked.width,
+            height=stored.height if checked.height is None else checked.height,
+            duration=stored.duration, url=stored.url,
         )  # fmt: skip
     except Exception:
         _delete_stored_quietly(backend, stored.public_id, rules.resource_type, checked.extension)
@@ -76,3 +82,29 @@ def media_delete(*, user, public_id: str) -> None:
     asset = media_asset_get(user=user, public_id=public_id)
     get_backend().delete(asset.public_id, resource_type=asset.resource_type, extension=asset.format)
     asset.delete()
+
+
+def media_delete_owned(*, owner) -> None:
+    """Remove every file ``owner`` has from storage once the deletion of ``owner`` commits.
+
+    Called as the owner is deleted; the rows go with the owner (``on_delete=CASCADE``, which
+    Django's collector also runs on MongoDB). The files are removed after the commit, so a
+    rolled-back deletion keeps them. A file storage refuses to remove is logged, not retried.
+    """
+    files = list(
+        MediaAsset.objects.filter(owner=owner).values_list(
+            "backend", "public_id", "resource_type", "format"
+        )
+    )
+    if files:
+        transaction.on_commit(lambda: _delete_files(files))
+
+
+def _delete_files(files: list[tuple[str, str, str, str]]) -> None:
+    backend = get_backend()
+    for backend_name, public_id, resource_type, extension in files:
+        if backend_name != backend.name:
+            logger.warning("%s is on %s storage, not %s; left there", public_id, backend_name,
+                           backend.name)  # fmt: skip
+            continue
+        _delete_stored_quietly(backend, public_id, resource_type, extension)

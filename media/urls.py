@@ -4,7 +4,7 @@ extension): no ``..``, no empty segment, nothing a path trick could use. Anythin
 
 from django.urls import path, re_path
 
-from media import apis
+from media import apis, views
 from media.validation import PUBLIC_ID_PATTERN
 
 urlpatterns = [
@@ -23,4 +23,9 @@ urlpatterns = [
         apis.UploadDeleteApi.as_view(),
         name="upload-delete",
     ),
+]
+
+# Mounted at MEDIA_URL by the project's urls: the local backend's files, attachment + nosniff.
+file_urlpatterns = [
+    re_path(rf"^(?P<path>{PUBLIC_ID_PATTERN})$", views.local_media_file, name="media-file"),
 ]

@@ -1,8 +1,9 @@
 """What each upload category accepts, and the checks every file passes before anything is stored.
 
 The real type comes from the file's bytes (filetype's signatures, plus a strict plain-text check);
-the client's file name and Content-Type header never decide. Files are read only in small chunks:
-a 100 MB video is never in memory.
+the client's file name and Content-Type header never decide. Images are then decoded and
+re-encoded (``media.images``); documents are refused when they hold HTML, SVG or script. Files
+are read only in small chunks: a 100 MB video is never in memory.
 """
 
 import codecs
@@ -13,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import filetype
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 
 from etrainer.api.errors import ApplicationError, ErrorCode
+from media.images import PILLOW_FORMATS, image_reencode
 
 MB = 1024 * 1024
 SNIFF_BYTES = 8192
@@ -88,13 +91,21 @@ RULES: dict[str, CategoryRules] = {
 
 @dataclass(frozen=True)
 class CheckedFile:
-    """An upload that passed every check: its real type and the extension that goes with it."""
+    """An upload that passed every check: its real type and the extension that goes with it.
 
-    upload: UploadedFile
+    For images ``upload`` is the re-encoded file (``media.images``) and ``size`` its size.
+    ``stem`` is the safe base of the public id; ``original_name`` the client's name, made safe,
+    with its extension.
+    """
+
+    upload: UploadedFile | File
     original_name: str
     mime: str
     extension: str
     size: int
+    stem: str = "file"
+    width: int | None = None
+    height: int | None = None
 
 
 def request_too_large(category: str, content_length: int) -> bool:
@@ -115,11 +126,19 @@ def check_uploads(category: str, uploads: Sequence[UploadedFile]) -> list[Checke
             status=400,
             details={"max_files": rules.max_files, "received": len(uploads)},
         )
-    return [_check_one(rules, upload) for upload in uploads]
+    checked: list[CheckedFile] = []
+    try:
+        for upload in uploads:
+            checked.append(_check_one(rules, upload))
+    except ApplicationError:
+        for item in checked:
+            item.upload.close()  # re-encoded images of the batch: temporary files
+        raise
+    return checked
 
 
 def _check_one(rules: CategoryRules, upload: UploadedFile) -> CheckedFile:
-    name = sanitized_name(upload.name or "")
+    name = safe_original_name(upload.name or "")
     if not upload.size:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR, "The file is empty.", status=400, details={"file": name}
@@ -139,7 +158,45 @@ def _check_one(rules: CategoryRules, upload: UploadedFile) -> CheckedFile:
             status=415,
             details={"file": name, "detected": mime, "allowed": sorted(rules.allowed)},
         )
-    return CheckedFile(upload, name, mime, rules.allowed[mime], upload.size)
+    stem, extension = sanitized_name(upload.name or ""), rules.allowed[mime]
+    if mime in PILLOW_FORMATS:
+        image = image_reencode(upload, mime=mime, name=name)
+        return CheckedFile(image.file, name, mime, extension, image.size, stem,
+                           image.width, image.height)  # fmt: skip
+    if rules.resource_type == "raw" and contains_markup(upload, text=mime == TEXT_MIME):
+        raise ApplicationError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            "Documents may not contain HTML, SVG or script.",
+            status=415,
+            details={"file": name, "detected": mime},
+        )
+    return CheckedFile(upload, name, mime, extension, upload.size, stem)
+
+
+# Markup a browser would run. Binary documents are checked for the long, unambiguous tags only
+# (a short tag would match compressed bytes by chance); text for any HTML tag or an XML prolog.
+_BINARY_MARKUP = re.compile(rb"<\s*(?:script|html|svg|body|iframe)[\s/>]|<!doctype\s+html", re.I)
+_TEXT_MARKUP = re.compile(
+    rb"<\s*(?:script|html|svg|body|iframe|frame|frameset|object|embed|img|a|meta|link|style|form"
+    rb"|math|base|input|video|audio|details|marquee)[\s/>]|<!doctype|<\?xml|javascript:",
+    re.I,
+)
+_MARKUP_OVERLAP = 64
+
+
+def contains_markup(upload: UploadedFile, *, text: bool) -> bool:
+    """Scan the whole file in chunks (with an overlap, so a tag across two chunks is seen)."""
+    pattern = _TEXT_MARKUP if text else _BINARY_MARKUP
+    tail = b""
+    try:
+        for chunk in upload.chunks(TEXT_CHUNK_BYTES):
+            window = tail + chunk
+            if pattern.search(window):
+                return True
+            tail = window[-_MARKUP_OVERLAP:]
+    finally:
+        upload.seek(0)
+    return False
 
 
 def sniff_mime(upload: UploadedFile) -> str:
@@ -185,10 +242,19 @@ def sanitized_name(name: str) -> str:
     return cleaned or "file"
 
 
+def safe_original_name(name: str) -> str:
+    """The client's name made safe as ``sanitized_name`` does, keeping a short extension."""
+    base = re.split(r"[/\\]", name)[-1]
+    stem = sanitized_name(name)
+    extension = base.rsplit(".", 1)[1] if "." in base.lstrip(".") else ""
+    extension = re.sub(r"[^A-Za-z0-9]", "", extension)[:8]
+    return f"{stem}.{extension}" if extension else stem
+
+
 def new_public_id(*, folder: str, category: str, owner_id: str, checked: CheckedFile) -> str:
     """``folder/category/owner/name_random`` (+ extension for raw files): never the client path."""
     suffix = secrets.token_hex(6)
-    public_id = f"{folder}/{category}/{owner_id}/{checked.original_name}_{suffix}"
+    public_id = f"{folder}/{category}/{owner_id}/{checked.stem}_{suffix}"
     if RULES[category].keeps_extension:
         public_id += f".{checked.extension}"
     return public_id

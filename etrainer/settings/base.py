@@ -164,7 +164,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "etrainer.api.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -256,6 +256,8 @@ ACCESS_CACHE_TTLS = {
 # --- learning / notifications ---
 # How long exam histories are kept; the weekly cleanup job deletes older ones.
 EXAM_HISTORY_RETENTION_DAYS = env.int("EXAM_HISTORY_RETENTION_DAYS", default=365)
+# A client-reported exam ``taken_at`` may be at most this many days old (never in the future).
+EXAM_TAKEN_AT_MAX_AGE_DAYS = env.int("EXAM_TAKEN_AT_MAX_AGE_DAYS", default=30)
 # Streak lengths (days) that earn an email.
 STREAK_MILESTONES = frozenset(env.list("STREAK_MILESTONES", cast=int, default=[7, 30, 100, 365]))
 NOTIFICATION_EMAIL_MAX_RETRIES = env.int("NOTIFICATION_EMAIL_MAX_RETRIES", default=5)
@@ -291,6 +293,9 @@ MEDIA_CLOUDINARY_CHUNK_SIZE = env.int("MEDIA_CLOUDINARY_CHUNK_SIZE", default=5 *
 MEDIA_BREAKER_FAILURES = env.int("MEDIA_BREAKER_FAILURES", default=3)
 MEDIA_BREAKER_RESET_SECONDS = env.float("MEDIA_BREAKER_RESET_SECONDS", default=30.0)
 MEDIA_STATUS_CACHE_SECONDS = env.float("MEDIA_STATUS_CACHE_SECONDS", default=60.0)
+# Images above this many pixels (width x height x frames) are refused before decoding: 25 MP
+# covers a 6000x4000 photo; decoded, it is ~100 MB of RGBA in the worker.
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=25_000_000)
 
 # --- jobs ---
 # The lock of a run lives for the job's hard time limit + this margin; a SIGKILLed run's lock then

@@ -33,8 +33,8 @@ def test_record_an_exam_then_see_it_and_the_streak(learner_client, learner):
     assert (streak["current"], streak["longest"], streak["active_today"]) == (1, 1, True)
 
 
-def test_recording_counts_for_the_local_day_of_taken_at():
-    # given: a learner in UTC+7; 16:30 UTC yesterday was 23:30 yesterday in Bangkok
+def test_recording_counts_for_the_local_day_the_server_received_it():
+    # given: a learner in UTC+7 reporting an exam taken at 23:30 yesterday, Bangkok time
     user = UserFactory(timezone="Asia/Bangkok")
     client = bearer_client(user)
     bangkok_now = timezone.now().astimezone(timezone.get_fixed_timezone(7 * 60))
@@ -43,9 +43,9 @@ def test_recording_counts_for_the_local_day_of_taken_at():
     # when
     response = client.post(URL, {**VALID, "taken_at": yesterday_2330.isoformat()}, format="json")
 
-    # then
+    # then: the client's time is stored, the streak counts today (when the server got it)
     assert response.status_code == 201
-    assert Streak.objects.get(user=user).last_active_on == yesterday_2330.date()
+    assert Streak.objects.get(user=user).last_active_on == bangkok_now.date()
 
 
 BAD_INPUTS = {
@@ -62,6 +62,7 @@ BAD_INPUTS = {
     "zero max_score": ({"max_score": 0}, "max_score"),
     "score not a number": ({"score": "lots"}, "score"),
     "malformed taken_at": ({"taken_at": "yesterday"}, "taken_at"),
+    "taken_at in year 1": ({"taken_at": "0001-01-01T00:00:00-05:00"}, "taken_at"),
 }
 
 

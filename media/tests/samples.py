@@ -1,9 +1,12 @@
-"""Small files whose first bytes are those of the real formats (what sniffing looks at)."""
+"""Small files whose first bytes are those of the real formats (what sniffing looks at); the
+images are whole, decodable images (uploads are decoded), written by Pillow or by hand."""
 
 import io
 import struct
 import zipfile
 import zlib
+
+from PIL import Image
 
 
 def png() -> bytes:
@@ -19,16 +22,38 @@ def png() -> bytes:
     )
 
 
+def pillow_image(fmt: str, size: tuple[int, int] = (4, 3), **options) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 60)).save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
 def jpeg() -> bytes:
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
+    return pillow_image("JPEG")
 
 
 def gif() -> bytes:
-    return b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
+    return pillow_image("GIF")
 
 
 def webp() -> bytes:
-    return b"RIFF\x1a\x00\x00\x00WEBPVP8 " + b"\x00" * 18
+    return pillow_image("WEBP")
+
+
+def png_header_only(width: int, height: int, bit_depth: int = 8, colour: int = 0) -> bytes:
+    """A PNG that declares ``width``x``height`` and holds a few compressed rows of zeros: the
+    header's promise is what a decompression bomb sends."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 4096)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def mp3() -> bytes:

@@ -9,6 +9,7 @@ from accounts.tests.factories import UserFactory
 from conftest import bearer_client
 from media.models import MediaAsset
 from media.tests import samples
+from media.tests.factories import MediaAssetFactory
 
 MB = 1024 * 1024
 
@@ -66,7 +67,10 @@ def test_each_allowed_type_is_stored_and_recorded(
     asset = MediaAsset.objects.get(public_id=body["public_id"])
     assert asset.owner == learner
     assert asset.format == fmt
-    assert asset.bytes == len(sample())
+    if category == "images":  # re-encoded: the decoded image's size is recorded
+        assert (asset.width, asset.height) == (body["width"], body["height"]) != (None, None)
+    else:
+        assert asset.bytes == len(sample())
     assert body["public_id"].startswith(f"etrainer/{category}/{learner.pk}/upload_")
     assert isinstance(body["id"], str)
     assert len(media_backend.stored_files()) == 1
@@ -99,9 +103,9 @@ def test_cloudinary_receives_a_signed_upload_under_our_public_id(fake_cloudinary
     assert call["path"] == "/v1_1/demo-cloud/image/upload"
     assert call["fields"]["public_id"] == body["public_id"]
     assert call["fields"]["signature"]
-    assert call["file"]["size"] == len(samples.png())
+    assert call["file"]["size"] == body["bytes"]
     assert body["public_id"].split("/")[-1].startswith("Summer-Holiday_")
-    assert (body["width"], body["height"]) == (640, 480)
+    assert (body["width"], body["height"]) == (1, 1)  # decoded by us, not Cloudinary's word
     assert body["url"].startswith("https://res.cloudinary.com/demo-cloud/")
 
 
@@ -128,8 +132,8 @@ def test_the_local_file_lands_under_media_root_with_the_sniffed_extension(
     response = post_files(learner_client, "images", upload("photo.gif", samples.png()))
 
     public_id = response.json()["files"][0]["public_id"]
-    assert (local_media / f"{public_id}.png").read_bytes() == samples.png()
-    assert response.json()["files"][0]["url"] == f"/media/{public_id}.png"
+    assert (local_media / f"{public_id}.png").read_bytes().startswith(b"\x89PNG")
+    assert response.json()["files"][0]["url"] == f"http://testserver/media/{public_id}.png"
 
 
 # --- rejections: envelope, nothing stored, no Cloudinary call ---------------------------------
@@ -282,7 +286,7 @@ def test_owner_sees_info_from_storage(media_backend, learner_client, uploaded):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["public_id"] == uploaded
-    assert body["storage"]["bytes"] == len(samples.png())
+    assert body["storage"]["bytes"] == body["bytes"]
     if media_backend.fake:
         assert media_backend.fake.api_calls(f"/resources/image/upload/{uploaded}")
 
@@ -355,8 +359,10 @@ def test_info_reads_the_asset_in_one_query(media_backend, learner_client, staff_
 
 
 def test_optimize_url_builds_a_transformation_url_without_calling_out(
-    fake_cloudinary, learner_client
+    fake_cloudinary, learner, learner_client
 ):
+    MediaAssetFactory(owner=learner, public_id="etrainer/images/1/photo_abc", backend="cloudinary")
+
     response = learner_client.post(
         "/api/uploads/optimize-url",
         {"public_id": "etrainer/images/1/photo_abc", "width": 300, "height": 200, "crop": "fill"},
@@ -398,4 +404,7 @@ def test_optimize_url_on_local_storage_answers_the_plain_url(local_media, learne
     )
 
     assert response.status_code == 200
-    assert response.json() == {"url": f"/media/{uploaded}.png", "transformed": False}
+    assert response.json() == {
+        "url": f"http://testserver/media/{uploaded}.png",
+        "transformed": False,
+    }

@@ -30,7 +30,9 @@ def test_sanitized_names(name, expected):
 
 
 def test_public_ids_are_generated_not_taken_from_the_client():
-    checked = CheckedFile(SimpleUploadedFile("x", b"x"), "passwd", "text/plain", "txt", 1)
+    checked = CheckedFile(
+        SimpleUploadedFile("x", b"x"), "passwd.txt", "text/plain", "txt", 1, stem="passwd"
+    )
 
     first = new_public_id(folder="etrainer", category="documents", owner_id="7", checked=checked)
     second = new_public_id(folder="etrainer", category="documents", owner_id="7", checked=checked)
