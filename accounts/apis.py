@@ -13,6 +13,7 @@ from accounts.login_limits import login_retry_after
 from accounts.models import User
 from accounts.services import auth_logout, user_update_profile
 from accounts.tokens import RevocableRefreshToken
+from etrainer.api.schema import error_response
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -51,6 +52,12 @@ class MeApi(APIView):
         return Response(UserOutputSerializer(user).data)
 
 
+@extend_schema_serializer(component_name="TokenPair")
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
 class TokenObtainApi(TokenObtainPairView):
     """simplejwt's token endpoint with revocable refresh tokens and a per-account lock (429)."""
 
@@ -60,6 +67,13 @@ class TokenObtainApi(TokenObtainPairView):
 
     serializer_class = InputSerializer
 
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: TokenPairOutputSerializer,
+            401: error_response("Wrong email or password, or the account is inactive."),
+        },
+    )
     def post(self, request, *args, **kwargs):
         data = request.data if isinstance(request.data, Mapping) else {}
         retry_after = login_retry_after(request, str(data.get(User.USERNAME_FIELD) or ""))
@@ -76,14 +90,15 @@ class TokenRefreshApi(TokenRefreshView):
         token_class = RevocableRefreshToken
         refresh = serializers.CharField(write_only=True)
 
-    @extend_schema_serializer(component_name="TokenPair")
-    class OutputSerializer(serializers.Serializer):
-        access = serializers.CharField()
-        refresh = serializers.CharField()
-
     serializer_class = InputSerializer
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: TokenPairOutputSerializer,
+            401: error_response("The refresh token is invalid, expired or already used."),
+        },
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -102,7 +117,10 @@ class LogoutApi(APIView):
         """Without it DRF turns a bad token's 401 into a 403 (there is no authenticator)."""
         return 'Bearer realm="api"'
 
-    @extend_schema(request=InputSerializer, responses={204: None})
+    @extend_schema(
+        request=InputSerializer,
+        responses={204: None, 401: error_response("The refresh token is invalid or expired.")},
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
