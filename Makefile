@@ -13,7 +13,7 @@ MANAGE := $(BIN)/python manage.py
 .PHONY: bench-access bench-jobs bench
 
 help:
-	@echo "make run               serve the API on 127.0.0.1:8000 (SQLite, no Redis, eager tasks)"
+	@echo "make run [PORT=8000]   serve the API on 127.0.0.1:PORT (SQLite, no Redis, eager tasks)"
 	@echo "make run-asgi          WebSocket notifications (uvicorn) on 127.0.0.1:8001 (/ws/notifications)"
 	@echo "make test              run the whole test suite (needs redis-server installed)"
 	@echo "make test-postgres     the suite against a throwaway PostgreSQL cluster"
@@ -38,13 +38,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# The port is checked first, so a second `make run` stops at once with a hint, not after migrating.
+PORT ?= 8000
 run: $(STAMP)
+	@$(BIN)/python -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int("$(PORT)")))' 2>/dev/null \
+	  || { echo "make run: port $(PORT) on 127.0.0.1 is taken (another make run?) or not a port number. Pick another: make run PORT=8010"; exit 1; }
 	mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) bootstrap_demo
 	$(MANAGE) seed_demo_catalog
 	$(MANAGE) setup_schedules
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # WebSocket notifications. Without REDIS_URL/CHANNEL_LAYER_URL the channel layer is in-memory: only
 # notifications created in this very process reach its sockets (set REDIS_URL beside `make run`).
