@@ -4,8 +4,12 @@ import os
 import socket
 import subprocess
 
+import pytest
+
 from etrainer.testing.redis_server import free_port
 from etrainer.tests.subprocess_env import ROOT
+
+pytestmark = pytest.mark.slow
 
 # Run make as a user would, not as a sub-make of `make test`; never reinstall the virtualenv.
 ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}

@@ -84,6 +84,7 @@ def uvicorn(tmp_path_factory):
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_real_client_without_origin_reads_why_it_was_refused(uvicorn):
     async def attempt():
         with pytest.raises(InvalidStatus) as refused:
@@ -98,6 +99,7 @@ def test_a_real_client_without_origin_reads_why_it_was_refused(uvicorn):
     assert json.loads(response.body)["error"]["code"] == "origin_not_allowed"
 
 
+@pytest.mark.slow
 def test_a_real_client_with_an_allowed_origin_gets_the_protocol(uvicorn):
     async def attempt():
         async with connect(uvicorn.url, origin="http://localhost", open_timeout=20) as ws:
