@@ -13,7 +13,7 @@ MANAGE := $(BIN)/python manage.py
 .PHONY: bench-access bench-jobs bench
 
 help:
-	@echo "make run               serve the API on 127.0.0.1:8000 (SQLite, no Redis, eager tasks)"
+	@echo "make run [PORT=8000]   serve the API on 127.0.0.1:PORT (SQLite, no Redis, eager tasks)"
 	@echo "make run-asgi          WebSocket notifications (uvicorn) on 127.0.0.1:8001 (/ws/notifications)"
 	@echo "make test              run the whole test suite (needs redis-server installed)"
 	@echo "make test-postgres     the suite against a throwaway PostgreSQL cluster"
@@ -54,13 +54,17 @@ $(MONGO_STAMP): requirements-mongo-server.txt
 
 mongo-venv: $(MONGO_STAMP)
 
+# The port is checked first, so a second `make run` stops at once with a hint, not after migrating.
+PORT ?= 8000
 run: $(STAMP)
+	@$(BIN)/python -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int("$(PORT)")))' 2>/dev/null \
+	  || { echo "make run: port $(PORT) on 127.0.0.1 is taken (another make run?) or not a port number. Pick another: make run PORT=8010"; exit 1; }
 	mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) bootstrap_demo
 	$(MANAGE) seed_demo_catalog
 	$(MANAGE) setup_schedules
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # WebSocket notifications. Without REDIS_URL/CHANNEL_LAYER_URL the channel layer is in-memory: only
 # notifications created in this very process reach its sockets (set REDIS_URL beside `make run`).
@@ -108,7 +112,7 @@ mongo-server: $(STAMP) $(MONGO_STAMP)
 	$(BIN)/python -m etrainer.testing.mongo_server --port $(MONGO_PORT) --storage-path var/mongo
 
 run-mongo: $(STAMP) $(MONGO_STAMP)
-	bash deploy/mongo/run_local.sh $(MONGO_PORT)
+	PORT=$(PORT) bash deploy/mongo/run_local.sh $(MONGO_PORT)
 
 test-nginx: $(STAMP)
 	$(BIN)/python -m pytest deploy/tests/test_nginx.py $(PYTEST_ARGS)

@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.services import auth_logout, user_update_profile
 from accounts.tokens import RevocableRefreshToken
 from etrainer.api.fields import DateTimeField
+from etrainer.api.schema import error_response
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -52,6 +53,12 @@ class MeApi(APIView):
         return Response(UserOutputSerializer(user).data)
 
 
+@extend_schema_serializer(component_name="TokenPair")
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
 class TokenObtainApi(TokenObtainPairView):
     """simplejwt's token endpoint with revocable refresh tokens and a per-account lock (429)."""
 
@@ -61,6 +68,13 @@ class TokenObtainApi(TokenObtainPairView):
 
     serializer_class = InputSerializer
 
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: TokenPairOutputSerializer,
+            401: error_response("Wrong email or password, or the account is inactive."),
+        },
+    )
     def post(self, request, *args, **kwargs):
         data = request.data if isinstance(request.data, Mapping) else {}
         retry_after = login_retry_after(request, str(data.get(User.USERNAME_FIELD) or ""))
@@ -85,14 +99,15 @@ class TokenRefreshApi(TokenRefreshView):
             except User.DoesNotExist as error:
                 raise InvalidToken("The token's user no longer exists.") from error
 
-    @extend_schema_serializer(component_name="TokenPair")
-    class OutputSerializer(serializers.Serializer):
-        access = serializers.CharField()
-        refresh = serializers.CharField()
-
     serializer_class = InputSerializer
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: TokenPairOutputSerializer,
+            401: error_response("The refresh token is invalid, expired or already used."),
+        },
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -111,7 +126,10 @@ class LogoutApi(APIView):
         """Without it DRF turns a bad token's 401 into a 403 (there is no authenticator)."""
         return 'Bearer realm="api"'
 
-    @extend_schema(request=InputSerializer, responses={204: None})
+    @extend_schema(
+        request=InputSerializer,
+        responses={204: None, 401: error_response("The refresh token is invalid or expired.")},
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -93,3 +93,8 @@ def job_dashboard(*, now: datetime | None = None) -> list[JobFigures]:
         .order_by("name")
     )
     return [_figures(spec, entries, counts, durations, now) for spec in JOBS.values()]
+
+
+def job_run_for_task(task_id: str) -> JobRun | None:
+    """The newest run recorded for a Celery task id (none yet while the message waits)."""
+    return JobRun.objects.filter(task_id=task_id).order_by("-started_at").first()

@@ -42,6 +42,8 @@ class ExamHistoryPagination(CursorPagination):
 class ExamHistoryApi(APIView):
     """GET: my exam histories, newest first (cursor pages). POST: record one."""
 
+    pagination_class = ExamHistoryPagination
+
     @extend_schema_serializer(component_name="ExamHistoryFilter")
     class FilterSerializer(serializers.Serializer):
         exam_code = serializers.CharField(max_length=EXAM_CODE_MAX_LENGTH, required=False)
@@ -75,7 +77,7 @@ class ExamHistoryApi(APIView):
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         histories = exam_history_list(user=request.user, **filters.validated_data)
-        paginator = ExamHistoryPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(histories, request, view=self)
         return paginator.get_paginated_response(ExamHistoryOutputSerializer(page, many=True).data)
 

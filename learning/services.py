@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import UserRole
 from etrainer.api.errors import ApplicationError, ErrorCode
@@ -140,8 +141,13 @@ def _celebrate_milestone(*, user, update: StreakUpdate) -> None:
         user=user,
         kind=NotificationKind.STREAK_MILESTONE,
         channel=NotificationChannel.EMAIL,
-        title=f"{days}-day streak!",
-        body=f"You have studied {days} days in a row. Keep it going!",
+        title=gettext("%(days)d-day streak!") % {"days": days},
+        body=ngettext(
+            "You have studied %(days)d day in a row. Keep it going!",
+            "You have studied %(days)d days in a row. Keep it going!",
+            days,
+        )
+        % {"days": days},
         dedupe_key=f"streak-milestone:{user.pk}:{update.streak.last_active_on.isoformat()}",
         payload={"days": days},
     )
@@ -237,13 +243,16 @@ def _daily_reminder(user, streak: dict, now: datetime) -> NotificationDraft | No
     if not today - timedelta(days=DAILY_REMINDER_ACTIVE_DAYS) <= last_active_on < today:
         return None
     alive = streak["current"] if last_active_on == today - timedelta(days=1) else 0
-    title = f"Keep your {alive}-day streak going" if alive else "Time for today's practice"
+    if alive:
+        title = gettext("Keep your %(days)d-day streak going") % {"days": alive}
+    else:
+        title = gettext("Time for today's practice")
     return NotificationDraft(
         user=user,
         kind=NotificationKind.DAILY_REMINDER,
         channel=NotificationChannel.EMAIL,
         title=title,
-        body="A short exam today keeps your progress going.",
+        body=gettext("A short exam today keeps your progress going."),
         dedupe_key=f"daily-reminder:{user.pk}:{today.isoformat()}",
         payload={"date": today.isoformat(), "streak": alive},
     )
@@ -287,6 +296,30 @@ def weekly_reports_generate(
     return stored
 
 
+def _days(count: int) -> str:
+    return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
+
+
+def _weekly_title(label: str, exams: int, average: float) -> str:
+    text = ngettext(
+        "Your week %(week)s: %(exams)d exam, average %(average)s%%",
+        "Your week %(week)s: %(exams)d exams, average %(average)s%%",
+        exams,
+    )
+    return text % {"week": label, "exams": exams, "average": f"{average:g}"}
+
+
+def _weekly_body(exams: int, average: float, best: float, current: int, longest: int) -> str:
+    lines = [
+        gettext("Exams taken: %(exams)d") % {"exams": exams},
+        gettext("Average score: %(average)s%%") % {"average": f"{average:g}"},
+        gettext("Best score: %(best)s%%") % {"best": f"{best:g}"},
+        gettext("Current streak: %(current)s (longest: %(longest)s)")
+        % {"current": _days(current), "longest": _days(longest)},
+    ]
+    return "\n".join(lines)
+
+
 def _weekly_report(
     user, activity: dict, streak: dict | None, label: str, now: datetime
 ) -> NotificationDraft:
@@ -302,11 +335,8 @@ def _weekly_report(
     return NotificationDraft(
         user=user,
         kind=NotificationKind.WEEKLY_REPORT,
-        title=f"Your week {label}: {exams} exam{'s' if exams != 1 else ''}, average {average:g}%",
-        body=(
-            f"Exams taken: {exams}\nAverage score: {average:g}%\nBest score: {best:g}%\n"
-            f"Current streak: {current} days (longest {longest})"
-        ),
+        title=_weekly_title(label, exams, average),
+        body=_weekly_body(exams, average, best, current, longest),
         dedupe_key=f"weekly-report:{user.pk}:{label}",
         payload={
             "week": label,

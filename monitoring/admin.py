@@ -1,4 +1,5 @@
-"""The cache dashboard: a staff page on the default admin site at /admin/monitoring/cache/.
+"""The cache dashboard: a staff page on the default admin site at /admin/monitoring/cache/,
+linked with the jobs dashboard from the admin index.
 
 There is no model behind it, so it is added to the admin's URLs rather than registered as a
 ModelAdmin; the wrapper keeps whatever get_urls another app installed before it.
@@ -53,3 +54,5 @@ def _urls_with_dashboard():
 
 
 admin.site.get_urls = _urls_with_dashboard
+# The index links the jobs and cache dashboards above the app list.
+admin.site.index_template = "monitoring/admin_index.html"

@@ -224,18 +224,19 @@ def cache_dashboard() -> dict:
     key_families = _key_families()
     rates = cache_hit_rates(exposition.families())
     client = _redis_client()
-    redis_info, keys = {"available": False}, {"counts": {}, "scanned": 0, "complete": False}
+    # No scan, no key counts: the local-memory cache of `make run` (no REDIS_URL), or Redis down.
+    redis_info, keys = {"available": False, "configured": client is not None}, None
     if client is not None:
         try:
             redis_info = _redis_info(client)
             keys = _key_counts(client, key_families, settings.CACHE_DASHBOARD_SCAN_LIMIT)
         except RedisError as error:
-            redis_info = {"available": False, "error": f"{type(error).__name__}: {error}"}
+            redis_info = {**redis_info, "error": f"{type(error).__name__}: {error}"}
     families = [
         {
             "name": name,
             "pattern": pattern,
-            "keys": keys["counts"].get(name),
+            "keys": keys["counts"].get(name) if keys else None,
             **rates["families"].get(name, _with_rate(0, 0)),
         }
         for name, pattern in key_families.items()

@@ -31,6 +31,8 @@ class NotificationPagination(CursorPagination):
 class NotificationListApi(APIView):
     """My notifications, newest first (cursor pages); ``?unread=true`` for the unread ones."""
 
+    pagination_class = NotificationPagination
+
     @extend_schema_serializer(component_name="NotificationFilter")
     class FilterSerializer(serializers.Serializer):
         unread = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -47,7 +49,7 @@ class NotificationListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         notifications = notification_list(user=request.user, **filters.validated_data)
-        paginator = NotificationPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(notifications, request, view=self)
         return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
 

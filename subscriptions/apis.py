@@ -15,10 +15,16 @@ from etrainer.api.authentication import CachedJWTAuthentication
 from etrainer.api.fast_path import BearerGetFastPath
 from etrainer.api.fields import DateTimeField
 from etrainer.api.pagination import PageNumberPagination, paginated_schema
+from etrainer.api.schema import error_response
 from subscriptions import selectors, services
 
 SUBSCRIPTION_ID = OpenApiParameter("subscription_id", str, OpenApiParameter.PATH)
 COURSE_ID = OpenApiParameter("course_id", str, OpenApiParameter.PATH)
+CONFLICT = error_response(
+    "Conflicts with the subscription's current state; details.reason says how "
+    "(already_subscribed, plan_inactive, same_plan, subscription_not_live, already_cancelled, "
+    "changed_concurrently)."
+)
 
 
 class SubscriptionsApi(APIView):
@@ -27,7 +33,7 @@ class SubscriptionsApi(APIView):
 
 
 def _paginated(view: APIView, request, queryset, serializer_class) -> Response:
-    paginator = PageNumberPagination()
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
@@ -44,7 +50,10 @@ class PlanOutputSerializer(serializers.Serializer):
 
 
 class PlanListApi(SubscriptionsApi):
+    """The plans on sale, lowest tier first."""
+
     permission_classes = [AllowAny]
+    pagination_class = PageNumberPagination
 
     @extend_schema(responses=paginated_schema(PlanOutputSerializer, name="PaginatedPlanList"))
     def get(self, request):
@@ -68,6 +77,11 @@ class PlanInputSerializer(serializers.Serializer):
 
 
 class SubscriptionListCreateApi(SubscriptionsApi):
+    """GET: my subscriptions, newest first. POST: subscribe to a plan (a free plan is active at
+    once; one live subscription at a time)."""
+
+    pagination_class = PageNumberPagination
+
     @extend_schema(
         operation_id="subscriptions_list",
         responses=paginated_schema(SubscriptionOutputSerializer, name="PaginatedSubscriptionList"),
@@ -76,7 +90,9 @@ class SubscriptionListCreateApi(SubscriptionsApi):
         queryset = selectors.subscription_list(user=request.user)
         return _paginated(self, request, queryset, SubscriptionOutputSerializer)
 
-    @extend_schema(request=PlanInputSerializer, responses={201: SubscriptionOutputSerializer})
+    @extend_schema(
+        request=PlanInputSerializer, responses={201: SubscriptionOutputSerializer, 409: CONFLICT}
+    )
     def post(self, request):
         serializer = PlanInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -99,7 +115,9 @@ class SubscriptionDetailApi(SubscriptionsApi):
 
 class SubscriptionCancelApi(SubscriptionsApi):
     @extend_schema(
-        parameters=[SUBSCRIPTION_ID], request=None, responses=SubscriptionOutputSerializer
+        parameters=[SUBSCRIPTION_ID],
+        request=None,
+        responses={200: SubscriptionOutputSerializer, 409: CONFLICT},
     )
     def post(self, request, subscription_id):
         subscription = services.subscription_cancel(
@@ -110,7 +128,9 @@ class SubscriptionCancelApi(SubscriptionsApi):
 
 class SubscriptionRenewApi(SubscriptionsApi):
     @extend_schema(
-        parameters=[SUBSCRIPTION_ID], request=None, responses=SubscriptionOutputSerializer
+        parameters=[SUBSCRIPTION_ID],
+        request=None,
+        responses={200: SubscriptionOutputSerializer, 409: CONFLICT},
     )
     def post(self, request, subscription_id):
         subscription = services.subscription_renew(
@@ -123,7 +143,7 @@ class SubscriptionSwitchApi(SubscriptionsApi):
     @extend_schema(
         parameters=[SUBSCRIPTION_ID],
         request=PlanInputSerializer,
-        responses=SubscriptionOutputSerializer,
+        responses={200: SubscriptionOutputSerializer, 409: CONFLICT},
     )
     def post(self, request, subscription_id):
         serializer = PlanInputSerializer(data=request.data)
@@ -173,6 +193,10 @@ class AccessSummarySerializer(serializers.Serializer):
 
 
 class MyAccessApi(BearerGetFastPath, SubscriptionsApi):
+    """My entitlement in one read: the live plan and tier, the subscription's end, the AI-token
+    balance of this period and my course grants. Served from the access cache (no database query
+    when warm); a change to any of them shows on the next call."""
+
     @extend_schema(responses=AccessSummarySerializer)
     def get(self, request):
         return Response(self.get_payload(request))
@@ -189,6 +213,10 @@ class CourseOutputSerializer(serializers.Serializer):
 
 
 class CourseListApi(SubscriptionsApi):
+    """The published courses; ``min_tier`` is the plan tier that unlocks each (0 = free)."""
+
+    pagination_class = PageNumberPagination
+
     @extend_schema(responses=paginated_schema(CourseOutputSerializer, name="PaginatedCourseList"))
     def get(self, request):
         return _paginated(self, request, selectors.course_list(), CourseOutputSerializer)
@@ -205,6 +233,10 @@ class CourseAccessOutputSerializer(serializers.Serializer):
 
 
 class CourseAccessApi(BearerGetFastPath, SubscriptionsApi):
+    """May I open this course? ``allowed`` with the ``reason``: free, plan (my tier reaches its
+    ``min_tier``), grant (a course grant, until ``grant_expires_at``) or upgrade_required. An
+    unknown or unpublished course is 404."""
+
     @staticmethod
     def access_prefetch(kwargs: dict) -> str | None:
         """Read the course entry in the authentication's round trip (well-formed ids only)."""
@@ -240,7 +272,16 @@ class AiTokensConsumeApi(SubscriptionsApi):
                 raise serializers.ValidationError({"amount": ["A whole number is required."]})
             return super().to_internal_value(data)
 
-    @extend_schema(request=InputSerializer, responses=AiBalanceSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: AiBalanceSerializer,
+            409: error_response(
+                "Not enough tokens left this period (details.reason insufficient_tokens); "
+                "nothing was spent."
+            ),
+        },
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -176,7 +176,8 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
 
 
 class CachedJWTScheme(SimpleJWTScheme):
-    """OpenAPI: the same bearer JWT as simplejwt's class (a component name of its own)."""
+    """OpenAPI: the same bearer JWT as simplejwt's class. drf-spectacular wants a name per class;
+    ``etrainer.api.schema.merge_identical_security_schemes`` then documents one scheme."""
 
     target_class = "etrainer.api.authentication.CachedJWTAuthentication"
     name = "jwtAuthCached"

@@ -67,4 +67,63 @@ def test_run_now_action_queues_the_job_as_a_manual_run(admin_client, backup_dir)
     assert response.status_code == 200
     run = JobRun.objects.get()
     assert (run.job, run.trigger, run.status) == ("backup_critical_data", "manual", "succeeded")
-    assert f"queued as task {run.task_id}" in response.content.decode()
+
+
+def test_run_now_in_eager_mode_says_what_the_run_did_and_links_to_it(admin_client, backup_dir):
+    # given: no broker (make run): the job runs inline
+    call_command("setup_schedules", stdout=io.StringIO())
+    entry = PeriodicTask.objects.get(name="backup_critical_data")
+
+    # when
+    response = admin_client.post(
+        reverse("admin:django_celery_beat_periodictask_changelist"),
+        {"action": "run_now", "_selected_action": [entry.pk]},
+        follow=True,
+    )
+
+    # then: the outcome and the count, a link to the run, no "queued"
+    run = JobRun.objects.get()
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("Ran backup_critical_data now: succeeded, ")
+    assert f"{run.items} item" in message
+    assert reverse("admin:jobs_jobrun_change", args=[run.pk]) in message
+    assert "queued" not in message.lower()
+    assert "Backup_critical_data" not in response.content.decode()
+
+
+def test_run_now_with_a_broker_says_queued_and_links_to_the_run(admin_client, settings):
+    # given: a broker (the in-memory transport of this process): the message is only sent
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    call_command("setup_schedules", stdout=io.StringIO())
+    entry = PeriodicTask.objects.get(name="update_streaks")
+
+    # when
+    response = admin_client.post(
+        reverse("admin:django_celery_beat_periodictask_changelist"),
+        {"action": "run_now", "_selected_action": [entry.pk]},
+        follow=True,
+    )
+
+    # then
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("Queued update_streaks as task ")
+    task_id = message.split("as task ", 1)[1].split(":", 1)[0]
+    assert f"{reverse('admin:jobs_jobrun_changelist')}?q={task_id}" in message
+    assert not JobRun.objects.exists()
+
+
+def test_the_schedule_list_offers_one_run_action(admin_client):
+    response = admin_client.get(reverse("admin:django_celery_beat_periodictask_changelist"))
+
+    actions = dict(response.context["action_form"].fields["action"].choices)
+    run_actions = [name for name in actions if "run" in name]
+    assert run_actions == ["run_now"]
+    assert "manual" in actions["run_now"]
+
+
+def test_the_admin_index_links_both_dashboards(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+
+    page = response.content.decode()
+    assert f'href="{reverse("admin:jobs_dashboard")}"' in page
+    assert f'href="{reverse("admin:monitoring_cache_dashboard")}"' in page

@@ -104,3 +104,25 @@ def test_dashboard_still_renders_when_redis_is_down(staff_browser, redis_server)
 
     assert response.status_code == 200
     assert response.context["dashboard"]["redis"]["available"] is False
+    page = response.content.decode()
+    assert "Redis is not reachable" in page
+    assert "keys scanned" not in page  # nothing was scanned: no "0 keys, stopped at the limit"
+
+
+def test_with_the_local_memory_cache_the_dashboard_says_so_not_redis_down(staff_browser, settings):
+    # given: `make run` without REDIS_URL
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+
+    # when
+    response = staff_browser.get(URL)
+
+    # then
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "local-memory cache" in page
+    assert "not reachable" not in page
+    assert "errornote" not in page
+    assert "keys scanned" not in page
+    assert "scan limit" not in page

@@ -211,6 +211,30 @@ class TestGenerateWeeklyReports:
         assert other.title == "Your week 2026-W47: 1 exam, average 64%"
         assert (other.payload["streak"], other.payload["longest_streak"]) == (0, 0)
 
+    def test_counts_of_one_read_in_the_singular(self):
+        # given: one exam last week and a streak of one day, longest one day
+        learner = UserFactory()
+        ExamHistoryFactory(user=learner, score=70, taken_at=MONDAY_0800 - timedelta(days=2))
+        StreakFactory(user=learner, current=1, longest=1, last_active_on=MONDAY_0800.date())
+
+        # when
+        weekly_reports_generate(now=MONDAY_0800)
+
+        # then
+        report = Notification.objects.get(user=learner)
+        assert "Exams taken: 1\n" in report.body
+        assert report.body.endswith("Current streak: 1 day (longest: 1 day)")
+
+    def test_counts_above_one_read_in_the_plural(self):
+        learner = UserFactory()
+        ExamHistoryFactory(user=learner, score=70, taken_at=MONDAY_0800 - timedelta(days=2))
+        StreakFactory(user=learner, current=2, longest=5, last_active_on=MONDAY_0800.date())
+
+        weekly_reports_generate(now=MONDAY_0800)
+
+        report = Notification.objects.get(user=learner)
+        assert report.body.endswith("Current streak: 2 days (longest: 5 days)")
+
     def test_the_job_stores_each_report_once_and_sends_no_email(
         self, django_capture_on_commit_callbacks
     ):

@@ -2,7 +2,9 @@
 
 Figures come from the same place as /metrics: the workers' multiprocess directory
 (PROMETHEUS_MULTIPROC_DIR, or ``--dir``) on this box, or a running server's /metrics (``--url``).
-The request rate is the change between two frames, so the first frame shows none.
+With neither, the only figures are this command's own process (zeros for requests): the frame says
+so and stderr names the ``--url`` to pass. The request rate is the change between two frames, so
+the first frame shows none.
 """
 
 import time
@@ -30,6 +32,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         frames = 1 if options["once"] else options["frames"]
+        source = _source(options)
+        if source == THIS_PROCESS:
+            self.stderr.write(NO_SOURCE_HINT)
         previous, shown = None, 0
         try:
             while True:
@@ -38,7 +43,10 @@ class Command(BaseCommand):
                 summary = selectors.metrics_summary(families=families)
                 rate = _rate(previous, (now, summary["requests_total"]))
                 previous = (now, summary["requests_total"])
-                self._draw(summary, rate, selectors.job_status(), clear=shown > 0)
+                lines = frame_lines(summary, rate, selectors.job_status(), source=source)
+                if frames != 1:
+                    lines[0] += "  (Ctrl-C to stop)"
+                self._draw(lines, clear=shown > 0)
                 shown += 1
                 if frames and shown >= frames:
                     return
@@ -60,10 +68,26 @@ class Command(BaseCommand):
             text = response.read().decode()
         return {family.name: family for family in text_string_to_metric_families(text)}
 
-    def _draw(self, summary: dict, rate: float | None, jobs: list[dict], *, clear: bool) -> None:
+    def _draw(self, lines: list[str], *, clear: bool) -> None:
         if clear and self.stdout.isatty():
             self.stdout.write("\033[H\033[2J", ending="")
-        self.stdout.write("\n".join(frame_lines(summary, rate, jobs)))
+        self.stdout.write("\n".join(lines))
+
+
+THIS_PROCESS = "this process only"
+NO_SOURCE_HINT = (
+    "No --url, --dir or PROMETHEUS_MULTIPROC_DIR: the figures are this command's own process, so "
+    "requests and latency stay at zero. Read a running server with "
+    "--url http://127.0.0.1:8000/metrics, or gunicorn's workers with "
+    "--dir $PROMETHEUS_MULTIPROC_DIR."
+)
+
+
+def _source(options) -> str:
+    if options["url"]:
+        return options["url"]
+    directory = options["dir"] if options["dir"] is not None else exposition.multiprocess_dir()
+    return f"multiprocess directory {directory}" if directory else THIS_PROCESS
 
 
 def _rate(previous: tuple | None, current: tuple) -> float | None:
@@ -80,13 +104,14 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-def frame_lines(summary: dict, rate: float | None, jobs: list[dict]) -> list[str]:
+def frame_lines(summary: dict, rate: float | None, jobs: list[dict], *, source: str) -> list[str]:
     stamp = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     latency, cache, memory = summary["latency_ms"], summary["cache"], summary["memory"]
     families = ", ".join(f"{n} {_percent(f['hit_rate'])}" for n, f in cache["families"].items())
     workers = ", ".join(f"{pid}: {rss / MIB:.0f} MiB" for pid, rss in memory["processes"].items())
     lines = [
-        f"ETrainer monitor  {stamp}  (Ctrl-C to stop)",
+        f"ETrainer monitor  {stamp}",
+        f"Source    {source}",
         f"Requests  total {summary['requests_total']}  "
         f"rate {'-' if rate is None else f'{rate:.1f}/s'}  "
         f"errors {summary['errors_total']} ({_percent(summary['error_rate'])})",
