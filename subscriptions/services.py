@@ -144,6 +144,7 @@ def subscription_staff_save(*, subscription: Subscription) -> Subscription:
     was_live = bool(before and before["live_key"])
     plan_changed = before is None or before["plan_id"] != subscription.plan_id
     subscription.live_key = subscription_live_key(subscription)
+
     def save_with_quota() -> None:
         subscription.save()
         if subscription.live_key and (plan_changed or not was_live):
