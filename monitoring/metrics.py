@@ -25,13 +25,15 @@ ACCESS_CHECK_SECONDS = Histogram(
 )
 AI_TOKENS_SPENT = Counter("etrainer_ai_tokens_spent_total", "AI tokens consumed.")
 UPLOAD_BYTES = Counter("etrainer_upload_bytes_total", "Bytes uploaded, by category.", ["category"])
+# Job figures name the job ``job_name``: Prometheus gives every scraped series the target labels
+# ``job`` and ``instance``, and renames a clashing label of ours to ``exported_job``.
 JOB_RUNS = Counter(
-    "etrainer_job_runs_total", "Job runs by job and final status.", ["job", "status"]
+    "etrainer_job_runs_total", "Job runs by job and final status.", ["job_name", "status"]
 )
 JOB_SECONDS = Histogram(
     "etrainer_job_duration_seconds",
     "Job run duration.",
-    ["job"],
+    ["job_name"],
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
 )
 
@@ -79,8 +81,8 @@ def record_upload(category: str, size: int) -> None:
 
 
 def record_job_run(job: str, status: str, seconds: float) -> None:
-    JOB_RUNS.labels(job=job, status=status).inc()
-    JOB_SECONDS.labels(job=job).observe(seconds)
+    JOB_RUNS.labels(job_name=job, status=status).inc()
+    JOB_SECONDS.labels(job_name=job).observe(seconds)
 
 
 def record_request_served() -> None:

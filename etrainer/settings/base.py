@@ -320,7 +320,6 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("etrainer.middleware.RequestIdMiddleware") + 1,
     "monitoring.middleware.RequestStatsMiddleware",
 )
-MIDDLEWARE.append("monitoring.middleware.PrometheusMiddleware")
 # Query metrics through django-prometheus' engine wrappers: SQL engines only (none for MongoDB).
 _PROMETHEUS_DB_ENGINES = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
@@ -359,6 +358,9 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),
     "etrainer.ratelimit.RateLimitMiddleware",
 )
+# Outermost, so that every response is counted with its status: the limiter's 429 and fail-closed
+# 503, the SSL redirect and host validation's 400 are all returned by middleware further in.
+MIDDLEWARE.insert(0, "monitoring.middleware.PrometheusMiddleware")
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 
