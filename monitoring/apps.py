@@ -7,11 +7,13 @@ class MonitoringConfig(AppConfig):
     def ready(self):
         """Slow-query logging on every new SQL connection; django-health-check's per-probe
         tracebacks silenced (a failed probe is reported by /health, and Redis outages are
-        already logged once by the breaker), its unexpected errors still logged."""
+        already logged once by the breaker), its unexpected errors still logged. A Celery
+        worker serves its figures when METRICS_WORKER_BIND is set (worker_metrics' signals)."""
         import logging
 
         from django.db.backends.signals import connection_created
 
+        from monitoring import worker_metrics  # noqa: F401 (connects the worker signals)
         from monitoring.middleware import install_slow_query_logger
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="slow-query-logger")

@@ -9,6 +9,7 @@ import functools
 import itertools
 import os
 import time
+from collections.abc import Iterable
 
 import psutil
 from prometheus_client import Counter, Gauge, Histogram
@@ -78,6 +79,14 @@ def record_ai_tokens_spent(amount: int) -> None:
 
 def record_upload(category: str, size: int) -> None:
     UPLOAD_BYTES.labels(category=category).inc(size)
+
+
+def declare_job_runs(jobs: Iterable[str], statuses: Iterable[str]) -> None:
+    """Each job's run counters at 0 from the start: a series first seen at 1 shows Prometheus no
+    increase, so the first failure of a job in a fresh worker would never alert."""
+    for job in jobs:
+        for status in statuses:
+            JOB_RUNS.labels(job_name=job, status=status)
 
 
 def record_job_run(job: str, status: str, seconds: float) -> None:

@@ -14,7 +14,13 @@ from etrainer.settings.database import (
 # --- Core -------------------------------------------------------------------------------------
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+# Names the internal network reaches a replica by (Prometheus scrapes it as etrainer-app-1:8000):
+# accepted besides the public DJANGO_ALLOWED_HOSTS.
+INTERNAL_HOSTS = env.list("DJANGO_INTERNAL_HOSTS", default=[])
+ALLOWED_HOSTS = [
+    *env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"]),
+    *INTERNAL_HOSTS,
+]
 
 ROOT_URLCONF = "etrainer.urls"
 WSGI_APPLICATION = "etrainer.wsgi.application"
@@ -336,6 +342,8 @@ PROMETHEUS_LATENCY_BUCKETS = (
 )  # fmt: skip
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
+# host:port where a Celery worker serves its own /metrics (job run counters); empty: off.
+METRICS_WORKER_BIND = env("METRICS_WORKER_BIND", default="")
 SLOW_REQUEST_MS = env.float("SLOW_REQUEST_MS", default=1000)
 SLOW_QUERY_MS = env.float("SLOW_QUERY_MS", default=200)
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=0.8)

@@ -13,7 +13,7 @@ if not SECRET_KEY:
     )
 SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY", default="") or SECRET_KEY  # noqa: F405
 DEBUG = False
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+ALLOWED_HOSTS = [*env.list("DJANGO_ALLOWED_HOSTS"), *INTERNAL_HOSTS]  # noqa: F405
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="json")

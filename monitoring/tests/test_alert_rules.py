@@ -26,6 +26,17 @@ def test_promtool_accepts_the_rules():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_promtool_accepts_the_compose_scrape_config_and_its_rules():
+    config = RULES.with_name("prometheus.yml")
+
+    result = subprocess.run(
+        ["promtool", "check", "config", str(config)], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 1 rule files found" in result.stdout
+
+
 @pytest.mark.django_db
 def test_every_metric_in_the_rules_is_exported(client):
     # given: one of each of our figures, and one request through the middleware
