@@ -118,6 +118,17 @@ RATELIMIT_EVENTS = Counter(
 )
 
 
+RATELIMIT_OUTCOMES = ("limited", "failed_open", "failed_closed")
+
+
+def declare_ratelimit_groups(groups: Iterable[str]) -> None:
+    """Every group's events at 0 from the start, so that the first fail-closed 503 of a process
+    is an increase the alert sees (as for the job counters)."""
+    for group in groups:
+        for outcome in RATELIMIT_OUTCOMES:
+            RATELIMIT_EVENTS.labels(group=group, outcome=outcome)
+
+
 def record_ratelimit_event(group: str, outcome: str) -> None:
     RATELIMIT_EVENTS.labels(group=group, outcome=outcome).inc()
 

@@ -84,3 +84,19 @@ def test_no_exported_label_clashes_with_prometheus_target_labels(client):
     job_families = {f.name for f in families if f.name.startswith("etrainer_job_")}
     assert clashing == set()
     assert job_families >= {"etrainer_job_runs", "etrainer_job_last_finished_timestamp_seconds"}
+
+
+@pytest.mark.django_db
+def test_every_limit_groups_fail_closed_counter_is_exported_before_any_event(client, settings):
+    """A counter first seen at 1 is no increase to Prometheus: the first fail-closed 503 of a
+    process would not alert."""
+    text = client.get("/metrics").content.decode()
+
+    exported = {
+        sample.labels["group"]
+        for family in text_string_to_metric_families(text)
+        if family.name == "etrainer_ratelimit_events"
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.labels["outcome"] == "failed_closed"
+    }
+    assert exported >= set(settings.RATELIMIT_RATES)
