@@ -1,5 +1,6 @@
-"""A real Prometheus runs the shipped scrape config and rules against a real gunicorn and a real
-Celery worker: a job that fails on the worker and jobs gone missing alert, each naming its job."""
+"""A real Prometheus runs the shipped scrape config and rules against real gunicorns and a real
+Celery worker: a job that fails on the worker and jobs gone missing alert, each naming its job, and
+a replica whose rate limiter fails closed alerts, its 503s counted."""
 
 import time
 import urllib.parse
@@ -55,20 +56,32 @@ def stack(tmp_path, redis_server):
         env={"DATABASE_URL": database, "REDIS_URL": redis_server.url},
         log_path=tmp_path / "gunicorn.log",
     )
+    # A second replica whose limiter cannot reach its Redis and fails closed.
+    closed = GunicornServer(
+        workers=1,
+        env={
+            "DATABASE_URL": database,
+            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+            "RATELIMIT_FAIL_OPEN": "false",
+        },
+        log_path=tmp_path / "gunicorn-closed.log",
+    )
     prometheus = PrometheusServer(
         workdir=tmp_path,
         targets={
-            "etrainer-app": [f"127.0.0.1:{app.port}"],
+            "etrainer-app": [f"127.0.0.1:{app.port}", f"127.0.0.1:{closed.port}"],
             "etrainer-worker": [f"127.0.0.1:{worker_port}"],
         },
     )
     try:
         workers.start_worker("worker")
         app.start()
+        closed.start()
         prometheus.start()
-        yield prometheus, broker
+        yield prometheus, broker, closed
     finally:
         prometheus.stop()
+        closed.stop()
         app.stop()
         workers.stop_all()
 
@@ -93,27 +106,33 @@ def firing(prometheus: PrometheusServer) -> dict[tuple[str, str], dict]:
 
 
 def scraped_zero_failures(prometheus: PrometheusServer) -> bool:
-    query = (
+    expression = (
         f'etrainer_job_runs_total{{job="etrainer-worker",job_name="{FAILING_JOB}",status="failed"}}'
     )
-    result = prometheus.api(f"query?query={urllib.parse.quote(query)}")["result"]
-    return any(sample["value"][1] == "0" for sample in result)
+    return any(sample["value"][1] == "0" for sample in query(prometheus, expression))
 
 
-def test_a_failed_job_and_missing_jobs_fire_alerts_naming_the_job(stack):
-    prometheus, broker = stack
-    # given: both targets up, and the worker's run counters seen at 0
+def query(prometheus: PrometheusServer, expression: str) -> list[dict]:
+    return prometheus.api(f"query?query={urllib.parse.quote(expression)}")["result"]
+
+
+def test_a_failed_job_missing_jobs_and_a_failing_closed_limiter_fire_alerts(stack):
+    prometheus, broker, closed = stack
+    # given: the three targets scraped (the counters of the limiter at 0), the worker's run
+    # counters seen at 0
     wait_for(
-        lambda: {t["labels"]["job"] for t in prometheus.api("targets")["activeTargets"]
-                 if t["health"] == "up"} == {"etrainer-app", "etrainer-worker"},
-        timeout=20, what="both scrape targets up",
-    )  # fmt: skip
+        lambda: [t["health"] for t in prometheus.api("targets")["activeTargets"]] == ["up"] * 3,
+        timeout=20,
+        what="the scrape targets up",
+    )
     wait_for(lambda: scraped_zero_failures(prometheus), timeout=20, what="the worker's counters")
 
-    # when: the job fails on the worker, queued the way beat and the API queue it
+    # when: the job fails on the worker, queued the way beat and the API queue it; and a client
+    # calls the replica whose limiter fails closed
     client = Celery(broker=broker)
     client.send_task(JOBS[FAILING_JOB].task, kwargs={"trigger": "manual"})
     client.close()
+    refused = [closed.get("/api/me")[0] for _ in range(3)]
 
     # then
     expected = {
@@ -121,6 +140,7 @@ def test_a_failed_job_and_missing_jobs_fire_alerts_naming_the_job(stack):
         ("EtrainerJobFailuresRecorded", FAILING_JOB),
         ("EtrainerHourlyJobMissed", "expire_subscriptions"),
         ("EtrainerMonthlyJobMissed", "reset_ai_tokens"),
+        ("EtrainerRateLimiterFailingClosed", ""),
     }
     alerts = wait_for(
         lambda: expected <= set(firing(prometheus)), timeout=60, what=f"alerts {sorted(expected)}"
@@ -138,3 +158,10 @@ def test_a_failed_job_and_missing_jobs_fire_alerts_naming_the_job(stack):
     stale = alerts[("EtrainerHourlyJobMissed", "expire_subscriptions")]
     assert stale["labels"]["reason"] == "stale"
     assert not [key for key in alerts if key[0] == "EtrainerJobFailing" and key[1] != FAILING_JOB]
+    assert refused == [503, 503, 503]
+    assert alerts[("EtrainerRateLimiterFailingClosed", "")]["labels"]["group"] == "default"
+    counted = query(
+        prometheus,
+        f'django_http_responses_total_by_status_total{{instance="127.0.0.1:{closed.port}",status="503"}}',
+    )
+    assert [float(sample["value"][1]) for sample in counted] == [3.0]
