@@ -44,7 +44,7 @@ class JobRunCollector:
         family = GaugeMetricFamily(
             "etrainer_job_last_finished_timestamp_seconds",
             "Unix time of each job's last finished run, by final status (from JobRun).",
-            labels=["job", "status"],
+            labels=["job_name", "status"],
         )
         for row in _last_finished_runs():
             family.add_metric([row["job"], row["status"]], row["last"].timestamp())

@@ -9,6 +9,7 @@ import functools
 import itertools
 import os
 import time
+from collections.abc import Iterable
 
 import psutil
 from prometheus_client import Counter, Gauge, Histogram
@@ -25,13 +26,15 @@ ACCESS_CHECK_SECONDS = Histogram(
 )
 AI_TOKENS_SPENT = Counter("etrainer_ai_tokens_spent_total", "AI tokens consumed.")
 UPLOAD_BYTES = Counter("etrainer_upload_bytes_total", "Bytes uploaded, by category.", ["category"])
+# Job figures name the job ``job_name``: Prometheus gives every scraped series the target labels
+# ``job`` and ``instance``, and renames a clashing label of ours to ``exported_job``.
 JOB_RUNS = Counter(
-    "etrainer_job_runs_total", "Job runs by job and final status.", ["job", "status"]
+    "etrainer_job_runs_total", "Job runs by job and final status.", ["job_name", "status"]
 )
 JOB_SECONDS = Histogram(
     "etrainer_job_duration_seconds",
     "Job run duration.",
-    ["job"],
+    ["job_name"],
     buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
 )
 
@@ -78,9 +81,17 @@ def record_upload(category: str, size: int) -> None:
     UPLOAD_BYTES.labels(category=category).inc(size)
 
 
+def declare_job_runs(jobs: Iterable[str], statuses: Iterable[str]) -> None:
+    """Each job's run counters at 0 from the start: a series first seen at 1 shows Prometheus no
+    increase, so the first failure of a job in a fresh worker would never alert."""
+    for job in jobs:
+        for status in statuses:
+            JOB_RUNS.labels(job_name=job, status=status)
+
+
 def record_job_run(job: str, status: str, seconds: float) -> None:
-    JOB_RUNS.labels(job=job, status=status).inc()
-    JOB_SECONDS.labels(job=job).observe(seconds)
+    JOB_RUNS.labels(job_name=job, status=status).inc()
+    JOB_SECONDS.labels(job_name=job).observe(seconds)
 
 
 def record_request_served() -> None:
@@ -105,6 +116,17 @@ RATELIMIT_EVENTS = Counter(
     "Rate-limit decisions other than a plain pass: limited, failed_open, failed_closed.",
     ["group", "outcome"],
 )
+
+
+RATELIMIT_OUTCOMES = ("limited", "failed_open", "failed_closed")
+
+
+def declare_ratelimit_groups(groups: Iterable[str]) -> None:
+    """Every group's events at 0 from the start, so that the first fail-closed 503 of a process
+    is an increase the alert sees (as for the job counters)."""
+    for group in groups:
+        for outcome in RATELIMIT_OUTCOMES:
+            RATELIMIT_EVENTS.labels(group=group, outcome=outcome)
 
 
 def record_ratelimit_event(group: str, outcome: str) -> None:

@@ -17,8 +17,29 @@ from monitoring import metrics
 logger = logging.getLogger("etrainer.slow")
 
 
+HTTP_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "CONNECT", "PATCH")
+)
+UNNAMED_VIEW = "<unnamed view>"
+
+
+def view_label(request) -> str:
+    """The resolved view's name, as django-prometheus labels it; a response that an outer
+    middleware returned before URL resolution (429, 503, redirect, 400) has none."""
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name if match is not None else None) or UNNAMED_VIEW
+
+
+def method_label(request) -> str:
+    return request.method if request.method in HTTP_METHODS else "<invalid method>"
+
+
 class PrometheusMiddleware(PrometheusAfterMiddleware):
     """django-prometheus' after-middleware, recording only what our dashboards and alerts read.
+
+    It is the outermost middleware (settings), so every response is counted with its status,
+    those of the rate limiter (429, fail-closed 503), the SSL redirect and host validation
+    included; its latency covers the whole middleware stack.
 
     Kept: requests per view (``process_view``), responses per status and per status/view/method,
     latency per view/method, exceptions per type and view. Dropped for their cost: body-size
@@ -34,7 +55,7 @@ class PrometheusMiddleware(PrometheusAfterMiddleware):
         request.prometheus_after_middleware_event = time.perf_counter()
 
     def process_response(self, request, response):
-        key = (self._get_view_name(request), self._method(request), str(response.status_code))
+        key = (view_label(request), method_label(request), str(response.status_code))
         children = self._children.get(key) or self._cache_children(key)
         children[0].inc()
         children[1].inc()

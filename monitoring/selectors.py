@@ -205,7 +205,7 @@ def job_status(limit: int = 200) -> list[dict]:
 def _job_status_from_counters() -> list[dict]:
     runs: dict[str, dict[str, int]] = defaultdict(dict)
     for sample in samples(exposition.families(), JOB_RUNS, "_total"):
-        runs[sample.labels["job"]][sample.labels["status"]] = int(sample.value)
+        runs[sample.labels["job_name"]][sample.labels["status"]] = int(sample.value)
     return [{"job": job, "runs": counts} for job, counts in sorted(runs.items())]
 
 

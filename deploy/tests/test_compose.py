@@ -125,7 +125,10 @@ def test_tools_run_only_in_their_profile_and_only_on_loopback(services):
     for name in TOOLS:
         assert services[name]["profiles"] == ["tools"]
         assert all(port.startswith("127.0.0.1:") for port in services[name]["ports"]), name
-    assert not [n for n, s in services.items() if "profiles" in s and n not in TOOLS]
+    monitoring = ("prometheus", "alertmanager")  # test_compose_monitoring.py
+    assert not [
+        n for n, s in services.items() if "profiles" in s and n not in (*TOOLS, *monitoring)
+    ]
 
 
 def test_settings_come_from_the_env_file_and_no_secret_is_written_in_compose(services):

@@ -14,7 +14,13 @@ from etrainer.settings.database import (
 # --- Core -------------------------------------------------------------------------------------
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+# Names the internal network reaches a replica by (Prometheus scrapes it as etrainer-app-1:8000):
+# accepted besides the public DJANGO_ALLOWED_HOSTS.
+INTERNAL_HOSTS = env.list("DJANGO_INTERNAL_HOSTS", default=[])
+ALLOWED_HOSTS = [
+    *env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"]),
+    *INTERNAL_HOSTS,
+]
 
 ROOT_URLCONF = "etrainer.urls"
 WSGI_APPLICATION = "etrainer.wsgi.application"
@@ -337,7 +343,6 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("etrainer.middleware.RequestIdMiddleware") + 1,
     "monitoring.middleware.RequestStatsMiddleware",
 )
-MIDDLEWARE.append("monitoring.middleware.PrometheusMiddleware")
 # Query metrics through django-prometheus' engine wrappers: SQL engines only (none for MongoDB).
 _PROMETHEUS_DB_ENGINES = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
@@ -354,6 +359,8 @@ PROMETHEUS_LATENCY_BUCKETS = (
 )  # fmt: skip
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
+# host:port where a Celery worker serves its own /metrics (job run counters); empty: off.
+METRICS_WORKER_BIND = env("METRICS_WORKER_BIND", default="")
 SLOW_REQUEST_MS = env.float("SLOW_REQUEST_MS", default=1000)
 SLOW_QUERY_MS = env.float("SLOW_QUERY_MS", default=200)
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=0.8)
@@ -376,6 +383,9 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware"),
     "etrainer.ratelimit.RateLimitMiddleware",
 )
+# Outermost, so that every response is counted with its status: the limiter's 429 and fail-closed
+# 503, the SSL redirect and host validation's 400 are all returned by middleware further in.
+MIDDLEWARE.insert(0, "monitoring.middleware.PrometheusMiddleware")
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _metric(job: str, status: str) -> float:
-    value = REGISTRY.get_sample_value("etrainer_job_runs_total", {"job": job, "status": status})
+    value = REGISTRY.get_sample_value(
+        "etrainer_job_runs_total", {"job_name": job, "status": status}
+    )
     return value or 0.0
 
 

@@ -77,7 +77,7 @@ def test_jobs_last_finished_runs_come_from_the_database(client):
         for family in text_string_to_metric_families(text)
         if family.name == "etrainer_job_last_finished_timestamp_seconds"
         for sample in family.samples
-        if sample.labels["job"] == "update_streaks"
+        if sample.labels["job_name"] == "update_streaks"
     }
     assert last == {
         "succeeded": now.timestamp(),
