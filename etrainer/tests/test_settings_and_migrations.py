@@ -89,3 +89,22 @@ def test_production_settings_with_cloudinary_need_no_media_root(tmp_path):
     result = manage("check", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_manage_py_creates_a_prometheus_multiproc_dir_that_does_not_exist_yet(tmp_path):
+    directory = tmp_path / "not" / "yet" / "prometheus"
+
+    result = manage("check", env={"PROMETHEUS_MULTIPROC_DIR": str(directory)})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert directory.is_dir()
+
+
+def test_an_uncreatable_prometheus_multiproc_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+
+    result = manage("check", env={"PROMETHEUS_MULTIPROC_DIR": str(blocker / "prometheus")})
+
+    assert result.returncode != 0
+    assert f"PROMETHEUS_MULTIPROC_DIR={blocker / 'prometheus'} does not exist" in result.stderr
