@@ -17,7 +17,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=etrainer.settings.production \
     DJANGO_STATIC_ROOT=/app/staticfiles \
-    DJANGO_MEDIA_ROOT=/app/media
+    DJANGO_MEDIA_ROOT=/app/var/media \
+    BACKUP_DIR=/app/var/backups
 RUN groupadd --system --gid 10001 etrainer \
  && useradd --system --uid 10001 --gid etrainer --home-dir /app --shell /usr/sbin/nologin etrainer
 COPY --from=deps /opt/venv /opt/venv
@@ -48,8 +49,10 @@ CMD ["nginx", "-g", "daemon off;"]
 # --- the app (default target) ------------------------------------------------------------------
 FROM base AS app
 COPY --from=static /app/staticfiles /app/staticfiles
-RUN mkdir -p /app/media /app/var \
- && chown -R etrainer:etrainer /app/media /app/var
+# Mount points of the compose volumes (media, backups): a new named volume copies this ownership.
+# Not /app/media: that is the media app's code.
+RUN mkdir -p /app/var/media /app/var/backups \
+ && chown -R etrainer:etrainer /app/var
 USER etrainer
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

@@ -8,6 +8,7 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.sessions import middleware as sessions_middleware
+from django.middleware import common as common_middleware
 from django.utils.cache import patch_vary_headers
 
 from etrainer.logging import request_id_var
@@ -75,6 +76,26 @@ class SkippedForTokenApiRequests:
 
 class SessionMiddleware(SkippedForTokenApiRequests, sessions_middleware.SessionMiddleware):
     pass
+
+
+# Load balancers, orchestrators and Prometheus call these by address (http://10.0.3.7:8000/health).
+PROBE_PATHS = frozenset({"/health", "/metrics"})
+
+
+class CommonMiddleware(common_middleware.CommonMiddleware):
+    """Django's CommonMiddleware, except that a probe is answered whatever its Host header.
+
+    The stock ``process_request`` validates the host against ``ALLOWED_HOSTS`` on every request, so
+    a probe by address got a 400 and the replica was marked down. Host validation protects URLs
+    built from the Host header (redirects, e-mailed links); the probe views build none, so they
+    skip this step (a www redirect or user-agent block has no meaning for them either). Every other
+    path keeps the stock behaviour, and Django still refuses the host wherever it is read.
+    """
+
+    def process_request(self, request):
+        if request.path_info in PROBE_PATHS:
+            return None
+        return super().process_request(request)
 
 
 class AuthenticationMiddleware(

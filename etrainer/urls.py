@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import urlpatterns as accounts_urls
+from etrainer.api.views import api_not_found
 from jobs.urls import urlpatterns as jobs_urls
 from learning.urls import urlpatterns as learning_urls
 from media.urls import file_urlpatterns as media_file_urls
@@ -24,6 +25,8 @@ api_patterns = [
     *monitoring_api_urls,
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    # Last: what no route above matched (DEBUG on included) answers the JSON envelope.
+    re_path(r"^.*$", api_not_found),
 ]
 
 urlpatterns = [

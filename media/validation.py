@@ -108,10 +108,21 @@ class CheckedFile:
     height: int | None = None
 
 
-def request_too_large(category: str, content_length: int) -> bool:
-    """Cheap guard before parsing: no request may exceed every allowed file plus form overhead."""
+MULTIPART_OVERHEAD_BYTES = MB
+
+
+def request_max_bytes(category: str) -> int:
+    """The largest body an upload request may have: every allowed file plus the form's framing.
+
+    nginx.conf's ``client_max_body_size`` of each upload route is this figure (a test compares).
+    """
     rules = RULES[category]
-    return content_length > rules.max_files * rules.max_bytes + MB
+    return rules.max_files * rules.max_bytes + MULTIPART_OVERHEAD_BYTES
+
+
+def request_too_large(category: str, content_length: int) -> bool:
+    """Cheap guard before parsing: no request may exceed ``request_max_bytes``."""
+    return content_length > request_max_bytes(category)
 
 
 def check_uploads(category: str, uploads: Sequence[UploadedFile]) -> list[CheckedFile]:

@@ -13,14 +13,14 @@ from rest_framework.views import APIView
 
 from etrainer.api.errors import ErrorCode, error_body
 from monitoring import exposition, selectors
-from monitoring.health import health_report
+from monitoring.health import ahealth_report
 
 
 class HealthView(View):
     """Public and uncached. No DRF, no authentication: load balancers call it every few seconds."""
 
-    def get(self, request):
-        report = health_report()
+    async def get(self, request):
+        report = await ahealth_report()
         response = JsonResponse(report.as_dict(), status=report.http_status)
         add_never_cache_headers(response)
         return response

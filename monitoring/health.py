@@ -118,9 +118,22 @@ class HealthReport:
 
 
 def health_report() -> HealthReport:
+    """For callers without an event loop of their own (the ``healthcheck`` command)."""
+    return asyncio.run(ahealth_report())
+
+
+async def ahealth_report() -> HealthReport:
+    """The report on the caller's event loop: the /health view awaits it.
+
+    The cache probe is async (``cache.aset``), and Django runs that through a thread-sensitive
+    ``sync_to_async``. Under ASGI a sync view already runs inside the request's thread-sensitive
+    executor, so a nested ``asyncio.run`` there cannot submit back onto it ("You cannot submit onto
+    CurrentThreadExecutor from its own thread") and the cache always read as down. Awaiting on the
+    server's own loop (or async_to_sync's, under WSGI) is what asgiref supports.
+    """
     checks, skipped = _components()
     budget = settings.HEALTH_CHECK_TIMEOUT_SECONDS
-    components = {**skipped, **asyncio.run(_run_checks(checks, budget))}
+    components = {**skipped, **await _run_checks(checks, budget)}
     return HealthReport(status=_overall(components), components=components)
 
 

@@ -27,5 +27,9 @@ trap cleanup EXIT
   -o "-h 127.0.0.1 -p $port -k $workdir -c fsync=off -c full_page_writes=off -c max_connections=200" start >/dev/null
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 
+# initdb makes only the `postgres` database; manage.py (migrate, runserver, bench) needs the one
+# DATABASE_URL names. The test runner creates its own test_etrainer beside it.
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U etrainer etrainer
+
 export DATABASE_URL="postgres://etrainer@127.0.0.1:$port/etrainer"
 "$@"

@@ -1,9 +1,10 @@
 """Run the production nginx.conf against local gunicorn instances: render, start, stop by pid.
 
 The rendered file is nginx.conf with only the machine-specific parts replaced (SUBSTITUTED): the
-worker user, pid/log/temp paths, the include directory, the listen ports, the certificate and
-the upstream servers (app and ASGI). Everything else, the limits, routes, headers and error pages,
-is the text that ships.
+worker user, pid/log/temp paths, the include directory, the listen ports, the certificate, the
+media directory and the upstream servers (app and ASGI). The included files (deploy/nginx/*.conf)
+are copied with the include directory replaced. Everything else, the limits, routes, headers and
+error pages, is the text that ships.
 """
 
 import getpass
@@ -35,6 +36,7 @@ SUBSTITUTED = (
     "listen 443 ssl http2 default_server;",
     "/etc/nginx/certs/fullchain.pem",
     "/etc/nginx/certs/privkey.pem",
+    "/srv/etrainer/media/",
 )
 
 
@@ -55,6 +57,15 @@ class NginxLayout:
     # The ASGI servers behind /ws/ (the `asgi` service); by default the app upstreams.
     ws_upstreams: list[str] | None = None
 
+    @property
+    def includes(self) -> Path:
+        return self.prefix / "etrainer"
+
+    @property
+    def media(self) -> Path:
+        """What nginx serves at /media/ (the compose `media` volume)."""
+        return self.prefix / "media"
+
 
 def render(text: str, layout: NginxLayout) -> str:
     replacements = dict(
@@ -65,11 +76,12 @@ def render(text: str, layout: NginxLayout) -> str:
                 f"pid {layout.prefix / 'nginx.pid'};",
                 f"{layout.prefix / 'logs'}/",
                 f"{layout.prefix / 'temp'}/",
-                f"{INCLUDE_DIR}/",
+                f"{layout.includes}/",
                 f"listen 127.0.0.1:{layout.http_port} default_server;",
                 f"listen 127.0.0.1:{layout.https_port} ssl http2 default_server;",
                 str(layout.cert),
                 str(layout.key),
+                f"{layout.media}/",
             ),
             strict=True,
         )
@@ -188,6 +200,11 @@ class Nginx:
     def start(self) -> "Nginx":
         (self.layout.prefix / "logs").mkdir(exist_ok=True)
         (self.layout.prefix / "temp").mkdir(exist_ok=True)
+        self.layout.media.mkdir(exist_ok=True)
+        self.layout.includes.mkdir(exist_ok=True)
+        for included in INCLUDE_DIR.glob("*.conf"):
+            text = included.read_text().replace("/etc/nginx/etrainer/", f"{self.layout.includes}/")
+            (self.layout.includes / included.name).write_text(text)
         self.conf.write_text(render(NGINX_CONF.read_text(), self.layout))
         command = [nginx_binary(), "-p", str(self.layout.prefix), "-c", str(self.conf)]
         tested = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)

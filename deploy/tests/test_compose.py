@@ -84,6 +84,48 @@ def test_the_app_image_health_check_is_manage_py_healthcheck(services):
     assert services["app"]["healthcheck"]["test"] == ["CMD", "python", "manage.py", "healthcheck"]
 
 
+def test_the_asgi_health_check_asks_uvicorn_for_health(services):
+    test = services["asgi"]["healthcheck"]["test"]
+
+    assert test[:4] == ["CMD", "python", "manage.py", "healthcheck"]
+    assert test[test.index("--url") + 1] == "http://127.0.0.1:8001/health"
+    assert "--port 8001" in command_text(services["asgi"])
+
+
+def mounts(service: dict) -> dict[str, str]:
+    """Target path -> source of each short-syntax volume entry (":ro" kept on the source)."""
+    entries = (volume.split(":", 1) for volume in service.get("volumes", []))
+    return {target.removesuffix(":ro"): f"{source}{':ro' * target.endswith(':ro')}"
+            for source, target in entries}  # fmt: skip
+
+
+def dockerfile_env(name: str) -> str:
+    return re.search(rf"\b{name}=(\S+)", (ROOT / "Dockerfile").read_text())[1]
+
+
+def test_uploaded_media_live_on_a_volume_that_nginx_serves(services):
+    top_level = yaml.safe_load(COMPOSE.read_text())["volumes"]
+    media_root = env_file(ROOT / ".env.production.example")["DJANGO_MEDIA_ROOT"]
+    location = re.search(r"location /media/ \{(.*?)\}", (ROOT / "nginx.conf").read_text(), re.S)
+    alias = re.search(r"alias (\S+)/;", location[1])[1]
+
+    assert "media" in top_level
+    assert media_root == dockerfile_env("DJANGO_MEDIA_ROOT")
+    assert media_root.startswith("/app/var/")  # /app/media is the media app's code
+    for name in ("app", "asgi", "worker"):
+        assert mounts(services[name])[media_root] == "media", name
+    assert mounts(services["nginx"])[alias] == "media:ro"
+
+
+def test_backups_are_written_to_a_named_volume(services):
+    top_level = yaml.safe_load(COMPOSE.read_text())["volumes"]
+    backup_dir = env_file(ROOT / ".env.production.example")["BACKUP_DIR"]
+
+    assert backup_dir == dockerfile_env("BACKUP_DIR")
+    assert mounts(services["worker"])[backup_dir] == "backups"
+    assert "backups" in top_level
+
+
 def test_mongodb_is_a_replica_set_initiated_once_by_a_one_shot_service(services):
     for node in MONGO_NODES:
         assert command_text(services[node]) == "mongod --replSet rs0 --bind_ip_all"

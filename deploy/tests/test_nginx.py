@@ -16,6 +16,7 @@ import pytest
 from deploy.tests.nginx_harness import Gunicorn, Nginx, NginxLayout, nginx_binary, served
 from deploy.tests.nginx_harness import self_signed_certificate as make_certificate
 from etrainer.testing.redis_server import free_port
+from media.validation import Category, request_max_bytes
 
 pytestmark = [
     pytest.mark.slow,
@@ -196,10 +197,12 @@ def send_declared_body(layout, path: str, declared: int):
         conn.close()
 
 
-def test_a_video_over_100_mb_is_refused_by_nginx_before_the_app(stack):
+def test_a_video_over_the_apps_maximum_is_refused_by_nginx_before_the_app(stack):
     apps, layout = stack
 
-    response, body = send_declared_body(layout, "/api/uploads/videos", 100 * MiB + 1)
+    response, body = send_declared_body(
+        layout, "/api/uploads/videos", request_max_bytes(Category.VIDEOS) + 1
+    )
 
     assert response.status == 413
     assert_envelope(response, body, "payload_too_large")
@@ -207,16 +210,116 @@ def test_a_video_over_100_mb_is_refused_by_nginx_before_the_app(stack):
 
 
 @pytest.mark.parametrize(
-    ("path", "limit_mib"),
-    [("/api/uploads/images", 50), ("/api/uploads/documents", 20), ("/api/me", 1)],
+    ("path", "limit"),
+    [
+        *((f"/api/uploads/{c}", request_max_bytes(c)) for c in Category),
+        ("/api/me", 1 * MiB),
+    ],
 )
-def test_other_routes_have_smaller_body_limits(stack, path, limit_mib):
+def test_each_route_refuses_one_byte_over_its_limit(stack, path, limit):
     _, layout = stack
 
-    response, body = send_declared_body(layout, path, limit_mib * MiB + 1)
+    response, body = send_declared_body(layout, path, limit + 1)
 
     assert response.status == 413
     assert_envelope(response, body, "payload_too_large")
+
+
+def test_a_full_batch_the_app_accepts_is_not_refused_by_nginx(stack):
+    """5 documents of 20 MB each: nginx waits for the body instead of answering 413 at once."""
+    _, layout = stack
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection(("127.0.0.1", layout.https_port), timeout=5) as raw,
+        context.wrap_socket(raw) as tls,
+    ):
+        declared = request_max_bytes(Category.DOCUMENTS)
+        tls.sendall(
+            b"POST /api/uploads/documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: multipart/form-data; boundary=etr\r\n"
+            + f"Content-Length: {declared}\r\n\r\n".encode()
+        )
+        tls.settimeout(1.0)
+        with pytest.raises(TimeoutError):
+            tls.recv(1024)
+
+
+def raw_exchange(layout, data: bytes, *, tls: bool) -> tuple[int, dict, bytes]:
+    """Send bytes as they are (http.client refuses to send a malformed request) and parse the
+    answer: status, headers (lower-case names) and body."""
+    port = layout.https_port if tls else layout.http_port
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        conn = raw
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            conn = context.wrap_socket(raw)
+        conn.sendall(data)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["tls", "plain"])
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"GET /api/me HTTP/1.1\r\nConnection: close\r\n\r\n", 400, "bad_request"),
+        (
+            b"GET /api/" + b"x" * 9000 + b" HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            414,
+            "bad_request",
+        ),
+    ],
+    ids=["no-host-400", "long-uri-414"],
+)
+def test_nginx_own_errors_are_the_json_envelope_on_both_servers(stack, data, status, code, tls):
+    _, layout = stack
+
+    got_status, headers, body = raw_exchange(layout, data, tls=tls)
+
+    assert got_status == status
+    assert headers["content-type"].startswith("application/json")
+    error = json.loads(body)["error"]
+    assert (error["code"], error["details"]) == (code, {})
+
+
+def test_plain_http_on_the_tls_port_is_the_json_envelope(stack):
+    _, layout = stack
+    with socket.create_connection(("127.0.0.1", layout.https_port), timeout=5) as conn:
+        conn.sendall(b"GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert json.loads(body)["error"]["code"] == "bad_request"
+
+
+def test_uploaded_media_are_served_from_the_media_volume(stack):
+    _, layout = stack
+    image = layout.media / "etrainer" / "images" / "abc123.png"
+    image.parent.mkdir(parents=True, exist_ok=True)
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+
+    response, body = request(layout, "GET", "/media/etrainer/images/abc123.png")
+    missing, missing_body = request(layout, "GET", "/media/etrainer/images/gone.png")
+
+    assert response.status == 200
+    assert body == image.read_bytes()
+    assert response.getheader("Content-Type") == "image/png"
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("Strict-Transport-Security")
+    assert missing.status == 404
+    assert_envelope(missing, missing_body, "not_found")
 
 
 def test_metrics_are_not_served_at_the_edge(stack):
@@ -246,7 +349,10 @@ def test_with_every_instance_down_nginx_answers_503_json(stack):
         app.stop()
 
     response, body = request(layout, "GET", PROBE)
+    health, health_body = request(layout, "GET", "/health", tls=False)
 
     assert response.status == 503
     assert response.getheader("Retry-After") == "5"
     assert_envelope(response, body, "service_unavailable")
+    assert health.status == 503
+    assert_envelope(health, health_body, "service_unavailable")

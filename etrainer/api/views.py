@@ -1,14 +1,23 @@
-"""Django-level error views: JSON envelopes for API clients, Django's HTML pages for the rest."""
+"""Django-level error views: the JSON envelope for every client that did not ask for a web page.
+
+API clients, probes and load balancers get ``{"error": …}`` wherever they land (``/api/…`` always,
+any other path unless the request asks for ``text/html``); a browser on the admin keeps Django's
+HTML pages.
+"""
 
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.csrf import csrf_failure as default_csrf_failure
 
 from etrainer.api.errors import ErrorCode, error_body
 
 
 def wants_json(request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
+    accept = request.headers.get("Accept", "")
+    return (
+        request.path.startswith("/api/")
+        or "application/json" in accept
+        or "text/html" not in accept
     )
 
 
@@ -34,6 +43,15 @@ def page_not_found(request, exception, template_name="404.html"):
     return defaults.page_not_found(request, exception, template_name)
 
 
+def api_not_found(request, *args, **kwargs):
+    """The last ``api/`` route: an unknown API path answers the envelope even with DEBUG on.
+
+    With DEBUG on Django answers an unresolved path with its HTML debug page and never calls
+    ``handler404``; a route that matches what nothing else did is the public way around that.
+    """
+    return _json_error(ErrorCode.NOT_FOUND, "Not found.", 404)
+
+
 def server_error(request, template_name="500.html"):
     if wants_json(request):
         return _json_error(ErrorCode.SERVER_ERROR, "Internal server error.", 500)
@@ -43,6 +61,4 @@ def server_error(request, template_name="500.html"):
 def csrf_failure(request, reason=""):
     if wants_json(request):
         return _json_error(ErrorCode.PERMISSION_DENIED, "CSRF verification failed.", 403)
-    from django.views.csrf import csrf_failure as default_csrf_failure
-
     return default_csrf_failure(request, reason)

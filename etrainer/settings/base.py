@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "etrainer.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "etrainer.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "etrainer.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "etrainer.middleware.AuthenticationMiddleware",
     "etrainer.middleware.MessageMiddleware",

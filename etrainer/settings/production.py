@@ -1,5 +1,9 @@
 """Production: every secret must come from the environment; secure transport settings on."""
 
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
 from etrainer.secret_keys import example_values, require_strong_key
 from etrainer.settings.base import *  # noqa: F403
 from etrainer.settings.base import BASE_DIR, env, logging_config
@@ -49,6 +53,21 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Uploads must land where this deployment serves them: Cloudinary, or a local directory named on
+# purpose (docker compose: the `media` volume, which nginx serves at /media/). The default under
+# the code would be per container and lost on redeploy; <BASE_DIR>/media is the media app itself.
+if MEDIA_BACKEND == "local":  # noqa: F405
+    if not env("DJANGO_MEDIA_ROOT", default=""):
+        raise ImproperlyConfigured(
+            "MEDIA_BACKEND is local but DJANGO_MEDIA_ROOT is not set. Production stores uploads in "
+            "Cloudinary (CLOUDINARY_URL) or in a directory served at /media/ (docker compose: the "
+            "media volume at /app/var/media)."
+        )
+    if Path(str(MEDIA_ROOT)).resolve() == (BASE_DIR / "media").resolve():  # noqa: F405
+        raise ImproperlyConfigured(
+            f"DJANGO_MEDIA_ROOT={MEDIA_ROOT} is the media app's code; use /app/var/media."  # noqa: F405
+        )
 
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"

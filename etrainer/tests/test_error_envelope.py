@@ -53,11 +53,61 @@ def test_unknown_api_path_is_404_json_not_html(api_client):
     assert_envelope(response, 404, "not_found")
 
 
-def test_unknown_path_outside_the_api_keeps_the_html_page(client):
-    response = client.get("/no-such-page")
+@pytest.mark.parametrize("debug", [True, False])
+def test_unknown_api_path_is_json_with_debug_on_and_off(client, settings, debug):
+    settings.DEBUG = debug
+
+    response = client.get("/api/v2/no-such-endpoint", HTTP_ACCEPT="text/html")
+
+    assert_envelope(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("accept", ["", "*/*", "application/json"])
+def test_unknown_path_outside_the_api_is_json_for_a_client_that_wants_no_page(client, accept):
+    response = client.get("/no-such-page", HTTP_ACCEPT=accept)
+
+    assert_envelope(response, 404, "not_found")
+
+
+def test_unknown_path_outside_the_api_keeps_the_html_page_for_a_browser(client):
+    response = client.get("/no-such-page", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("path", ["/api/plans", "/admin/login/", "/no-such-page"])
+def test_a_host_outside_allowed_hosts_is_400_json(client, settings, path):
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+
+    response = client.get(path, HTTP_HOST="evil.example.net")
+
+    assert_envelope(response, 400, "bad_request")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False])
+def test_health_answers_a_probe_by_address_outside_allowed_hosts(
+    client, settings, redis_server, debug
+):
+    settings.DEBUG = debug
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+
+    response = client.get("/health", HTTP_HOST="10.0.3.7:8000")
+
+    assert response.status_code == 200
+    assert response.json()["components"]["database"]["status"] == "up"
+
+
+@pytest.mark.django_db
+def test_metrics_answer_a_scrape_by_address_outside_allowed_hosts(client, settings):
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+
+    response = client.get("/metrics", HTTP_HOST="app-3:8000", REMOTE_ADDR="127.0.0.1")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert b"# TYPE" in response.content
 
 
 @pytest.mark.django_db

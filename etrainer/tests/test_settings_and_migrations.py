@@ -57,3 +57,53 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_settings_refuse_local_media_without_a_media_root():
+    env = env_file(ROOT / ".env.production.example")
+    del env["DJANGO_MEDIA_ROOT"]
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "DJANGO_MEDIA_ROOT is not set" in result.stderr
+
+
+def test_production_settings_refuse_the_media_apps_code_as_media_root():
+    env = env_file(ROOT / ".env.production.example")
+    env["DJANGO_MEDIA_ROOT"] = str(ROOT / "media")
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "is the media app's code" in result.stderr
+
+
+def test_production_settings_with_cloudinary_need_no_media_root(tmp_path):
+    env = env_file(ROOT / ".env.production.example")
+    del env["DJANGO_MEDIA_ROOT"]
+    env["CLOUDINARY_URL"] = "cloudinary://key:secret@demo-cloud"
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
+
+    result = manage("check", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_manage_py_creates_a_prometheus_multiproc_dir_that_does_not_exist_yet(tmp_path):
+    directory = tmp_path / "not" / "yet" / "prometheus"
+
+    result = manage("check", env={"PROMETHEUS_MULTIPROC_DIR": str(directory)})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert directory.is_dir()
+
+
+def test_an_uncreatable_prometheus_multiproc_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+
+    result = manage("check", env={"PROMETHEUS_MULTIPROC_DIR": str(blocker / "prometheus")})
+
+    assert result.returncode != 0
+    assert f"PROMETHEUS_MULTIPROC_DIR={blocker / 'prometheus'} does not exist" in result.stderr
