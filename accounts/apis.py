@@ -117,7 +117,7 @@ class LogoutAllApi(APIView):
     """End every session of the authenticated user: all refresh tokens are revoked and every access
     token issued so far (this one included) stops working at once. Log in again afterwards."""
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Log out everywhere", request=None, responses={204: None})
     def post(self, request):
         user_sessions_end(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
