@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts.models import User
+from accounts.services import user_deactivate
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -52,3 +53,9 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        """Deactivating here ends the user's sessions, as ``user_deactivate`` does everywhere."""
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_deactivate(user=obj)
+        super().save_model(request, obj, form, change)

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.login_limits import login_retry_after
 from accounts.models import User
-from accounts.services import auth_logout, user_update_profile
+from accounts.services import auth_logout, user_sessions_end, user_update_profile
 from accounts.tokens import RevocableRefreshToken
 from etrainer.api.fields import DateTimeField
 from etrainer.api.schema import error_response
@@ -137,4 +137,14 @@ class LogoutApi(APIView):
             auth_logout(refresh=serializer.validated_data["refresh"])
         except TokenError as error:
             raise InvalidToken(error.args[0]) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    """End every session of the authenticated user: all refresh tokens are revoked and every access
+    token issued so far (this one included) stops working at once. Log in again afterwards."""
+
+    @extend_schema(summary="Log out everywhere", request=None, responses={204: None})
+    def post(self, request):
+        user_sessions_end(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.contrib.auth.hashers import acheck_password, check_password, make_password
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -56,6 +57,9 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=UserRole.choices, default=UserRole.LEARNER)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # Carried in every JWT (etrainer.api.authentication.TOKEN_VERSION_CLAIM); bumping it ends every
+    # session of the user at once: refresh tokens stop rotating, access tokens stop authenticating.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -68,6 +72,30 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def set_password(self, raw_password):
+        """A new password ends every session (DESIGN.md §12), whatever door it came through: the
+        API, the admin's password form, ``manage.py changepassword``. Saved with the password."""
+        super().set_password(raw_password)
+        if self.pk is not None:
+            self.token_version += 1
+
+    def check_password(self, raw_password):
+        """Django's, except that a hash upgrade (a new hasher or iteration count) stores the new
+        hash without calling ``set_password``: it is not a password change."""
+
+        def upgrade(raw):
+            self.password = make_password(raw)
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, upgrade)
+
+    async def acheck_password(self, raw_password):
+        async def upgrade(raw):
+            self.password = make_password(raw)
+            await self.asave(update_fields=["password"])
+
+        return await acheck_password(raw_password, self.password, upgrade)
 
 
 class RevokedToken(models.Model):

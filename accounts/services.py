@@ -51,6 +51,25 @@ def user_update_profile(*, user: User, data: dict) -> User:
     return user
 
 
+def user_sessions_end(*, user: User) -> None:
+    """Revoke every refresh token of the user and stop every access token issued so far, at once
+    (``POST /api/auth/logout-all``): the tokens carry the old token version. Tokens issued after
+    this carry the new one. Saved with ``save()``, so the cached user entry is invalidated.
+
+    Two concurrent bumps may both write the same new version; either way every older token ends.
+    """
+    user.token_version += 1
+    user.save(update_fields=["token_version"])
+
+
+def user_deactivate(*, user: User) -> None:
+    """Deactivate the account and end its sessions, so that reactivating it later does not bring
+    old tokens back."""
+    user.is_active = False
+    user.token_version += 1
+    user.save(update_fields=["is_active", "token_version"])
+
+
 def refresh_token_revoke(*, token: RefreshToken) -> tuple[RevokedToken, bool]:
     """Put a refresh token on the deny-list; ``created`` is False when it already was there.
 
@@ -66,7 +85,8 @@ def refresh_token_revoke(*, token: RefreshToken) -> tuple[RevokedToken, bool]:
 def auth_logout(*, refresh: str) -> None:
     """Revoke a refresh token (its signature and expiry checked). Logging out twice is harmless.
 
-    Access tokens stay valid until they expire (JWT_ACCESS_MINUTES): they are not looked up.
+    Access tokens of this session stay valid until they expire (JWT_ACCESS_MINUTES); to stop
+    those too, ``user_sessions_end`` ends every session of the user.
     """
     refresh_token_revoke(token=RefreshToken(refresh))
 

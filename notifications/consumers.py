@@ -28,6 +28,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
+from etrainer.api.authentication import TOKEN_VERSION_CLAIM
 from monitoring.metrics import (
     record_ws_connection_closed,
     record_ws_connection_opened,
@@ -50,8 +51,8 @@ class InvalidCredentials(Exception):
     pass
 
 
-def user_id_from_token(raw_token: str) -> tuple[str, float]:
-    """Signature, type and expiry checked by simplejwt; returns (user id, exp)."""
+def user_id_from_token(raw_token: str) -> tuple[str, float, int]:
+    """Signature, type and expiry checked by simplejwt; returns (user id, exp, token version)."""
     try:
         token = AccessToken(raw_token)
     except TokenError as exc:
@@ -59,16 +60,19 @@ def user_id_from_token(raw_token: str) -> tuple[str, float]:
     user_id = token.get(api_settings.USER_ID_CLAIM)
     if user_id is None:
         raise InvalidCredentials("Token contained no recognizable user identification")
-    return str(user_id), float(token["exp"])
+    return str(user_id), float(token["exp"]), token.get(TOKEN_VERSION_CLAIM, 0)
 
 
 @database_sync_to_async
-def active_user_exists(user_id: str) -> bool:
-    """A deleted or deactivated user's still-unexpired tokens are refused here too."""
+def active_user_exists(user_id: str, token_version: int) -> bool:
+    """A deleted or deactivated user's still-unexpired tokens are refused here too, and so are
+    tokens issued before the user's last password change or logout-all (an older version)."""
     try:
         return (
             get_user_model()
-            .objects.filter(**{api_settings.USER_ID_FIELD: user_id}, is_active=True)
+            .objects.filter(
+                **{api_settings.USER_ID_FIELD: user_id}, is_active=True, token_version=token_version
+            )
             .exists()
         )
     except (ValueError, TypeError):
@@ -102,8 +106,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def authenticate(self, raw_token: str) -> None:
         try:
-            user_id, expires_at = user_id_from_token(raw_token)
-            if not await active_user_exists(user_id):
+            user_id, expires_at, token_version = user_id_from_token(raw_token)
+            if not await active_user_exists(user_id, token_version):
                 raise InvalidCredentials("User not found or inactive")
         except InvalidCredentials as exc:
             await self.refuse("unauthorized", CloseCode.UNAUTHORIZED, str(exc)[:100])

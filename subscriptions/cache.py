@@ -9,13 +9,23 @@ family's current one, so ``invalidate_family`` (a Plan edit) invalidates every u
 one SET instead of a key scan, and a reader that raced a bump can never resurrect stale data.
 
 Every read goes through ``fetch`` (one MGET: one Redis round trip) and records hits and misses per
-family. Redis errors are swallowed (django-redis' IGNORE_EXCEPTIONS for writes, ``_get_many`` for
-the read) behind the circuit breaker, so a dead Redis reads as misses and writes as no-ops.
+family. Redis errors are swallowed behind the circuit breaker, so a dead Redis reads as misses.
+
+An invalidation Redis does not take (down, hung, breaker open) is not dropped: it is recorded in
+the database (``PendingInvalidation``) and replayed by ``replay_pending``. The replay marker
+(``etr:v1:ver:replayed``, the time of the last replay) rides in the same MGET; a reader trusts a
+hit only while the marker is at most ``ACCESS_CACHE_REPLAY_SECONDS`` old, and otherwise replays
+first (one query, at most once per that period for the whole cluster, not per request). So a
+change whose invalidation was lost is honoured within that bound. A lost marker (a flushed or
+restarted Redis, an eviction) vouches for nothing: a read with hits replays first, a read without
+gives every family a new version token (all entries void) and starts the marker again.
 """
 
+import logging
 import pickle
 import secrets
 import socket
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -24,6 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django_redis.compressors.identity import IdentityCompressor
+from django_redis.exceptions import ConnectionInterrupted
 from django_redis.serializers.pickle import PickleSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError as RedisResponseError
@@ -31,6 +42,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from etrainer.redis_direct import direct_redis, django_redis_client
 from monitoring.metrics import record_cache_lookup
+from subscriptions.models import PendingInvalidation
+
+logger = logging.getLogger("etrainer.cache")
 
 VERSION = "v1"
 _PREFIX = settings.CACHE_KEY_PREFIX
@@ -44,6 +58,7 @@ KEY_FAMILIES = {
 }
 USER_FAMILIES = ("user", "sub", "ai", "grants")
 SUMMARY_FAMILIES = ("sub", "ai", "grants")
+REPLAYED_KEY = "ver:replayed"
 _BULK_CHUNK = 500
 
 
@@ -103,6 +118,7 @@ def plan_read(user_id: Any, families: Iterable[str], *, course_id: Any = None) -
         wanted["course"] = str(course_id)
     keys = [_key(family, ident) for family, ident in wanted.items()]
     keys += [_version_key(family) for family in wanted]
+    keys.append(REPLAYED_KEY)
     return PlannedRead(user_id=user_id, wanted=wanted, keys=keys)
 
 
@@ -112,17 +128,77 @@ def fetch(user_id: Any, families: Iterable[str], *, course_id: Any = None) -> Lo
     return lookup_from(planned, _get_many(planned.keys))
 
 
-def lookup_from(planned: PlannedRead, found: dict[str, Any]) -> Lookup:
-    """The Lookup for what a planned read found (unprefixed key -> decoded value)."""
+def lookup_from(planned: PlannedRead, found: dict[str, Any] | None) -> Lookup:
+    """The Lookup for what a planned read found (unprefixed key -> decoded value; None when Redis
+    could not be read: all misses)."""
     lookup = Lookup(user_id=planned.user_id, idents=planned.wanted)
-    for family, ident in planned.wanted.items():
-        token = found.get(_version_key(family))
-        entry = found.get(_key(family, ident))
-        lookup.versions[family] = token
-        hit = token is not None and entry is not None and entry[0] == token
-        lookup.values[family] = entry[1] if hit else MISS
+    values = dict.fromkeys(planned.wanted, MISS)
+    if found is not None:
+        for family, ident in planned.wanted.items():
+            token = found.get(_version_key(family))
+            entry = found.get(_key(family, ident))
+            lookup.versions[family] = token
+            if token is not None and entry is not None and entry[0] == token:
+                values[family] = entry[1]
+        if not _vouched(lookup, found.get(REPLAYED_KEY), values):
+            values = dict.fromkeys(planned.wanted, MISS)
+    for family, value in values.items():
+        hit = value is not MISS
+        lookup.values[family] = value
         record_cache_lookup(family, hits=int(hit), misses=int(not hit))
     return lookup
+
+
+def _vouched(lookup: Lookup, replayed_at: Any, values: dict[str, Any]) -> bool:
+    """May the hits be trusted: the marker is fresh, or a replay has just found nothing to apply
+    (hits read before a replay that deleted entries may be the very entries it deleted)."""
+    if isinstance(replayed_at, float) and time.time() - replayed_at <= replay_seconds():
+        return True
+    if any(value is not MISS for value in values.values()):
+        return replay_pending() == 0
+    if replayed_at is None:
+        tokens = _new_epoch()
+        lookup.versions = {family: tokens[_version_key(family)] for family in lookup.versions}
+    return True
+
+
+def replay_seconds() -> float:
+    return settings.ACCESS_CACHE_REPLAY_SECONDS
+
+
+def _new_epoch() -> dict[str, str]:
+    """No replay marker and nothing to trust yet: rather than a replay (a query on a cold read),
+    void every entry (new version tokens for every family) and start the marker now.
+
+    Two readers doing this at once only cost each other one more miss."""
+    tokens = {_version_key(family): secrets.token_hex(4) for family in KEY_FAMILIES}
+    cache.set_many(tokens, timeout=None, version=VERSION)
+    cache.add(REPLAYED_KEY, time.time(), timeout=None, version=VERSION)
+    return tokens
+
+
+def replay_pending() -> int | None:
+    """Apply the invalidations Redis missed, then vouch for the cache for another period.
+
+    Returns how many were applied, or None when Redis could not take them. Rows are deleted only
+    once Redis took them, so a replay cut short is finished by the next one; replaying a row
+    twice is harmless. The marker is the time this replay started: a row recorded later waits
+    for the next one.
+    """
+    started = time.time()
+    pending = PendingInvalidation.objects.order_by("pk").values_list("pk", "family", "ident")
+    applied = 0
+    while rows := list(pending[:_BULK_CHUNK]):
+        entries = [_key(family, ident) for _, family, ident in rows if ident]
+        bumps = {family for _, family, ident in rows if not ident}
+        if (entries and _delete(entries) is None) or (bumps and not _bump(bumps)):
+            return None
+        PendingInvalidation.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+        applied += len(rows)
+        if len(rows) < _BULK_CHUNK:
+            break
+    cache.set(REPLAYED_KEY, started, timeout=None, version=VERSION)
+    return applied
 
 
 def redis_read(planned: PlannedRead) -> tuple[list[str], Callable[[list], Lookup]] | None:
@@ -154,7 +230,7 @@ def _redis_target(keys: list[str]):
 _REDIS_READ_ERRORS = (RedisConnectionError, RedisTimeoutError, RedisResponseError, socket.timeout)
 
 
-def _get_many(keys: list[str]) -> dict[str, Any]:
+def _get_many(keys: list[str]) -> dict[str, Any] | None:
     """``cache.get_many`` for the hot path: one MGET, on a connection of django-redis' own pool.
 
     django-redis' ``get_many`` spends about as long building ``CacheKey`` objects and mapping the
@@ -173,7 +249,7 @@ def _get_many(keys: list[str]) -> dict[str, Any]:
         pool = client.get_client(write=False).connection_pool
         values = direct_redis.execute(pool, "MGET", *full_keys)
     except _REDIS_READ_ERRORS:
-        return {}
+        return None
     return _decoded(client, keys, values)
 
 
@@ -186,7 +262,7 @@ def _decoded(client, keys: list[str], values: list) -> dict[str, Any]:
 
 def _decoder(client) -> Callable[[bytes], Any]:
     """django-redis' ``decode`` first tries ``int(value)``, an exception per pickled value. Every
-    value this module writes is a tuple or a str, never an int, so with the default pickle
+    value this module writes is a tuple, a str or a float, never an int, so with the default pickle
     serializer and no compressor ``pickle.loads`` alone decodes it; any other setup keeps
     ``decode``."""
     serializer = getattr(client, "_serializer", None)
@@ -210,8 +286,24 @@ def _current_version(family: str) -> str:
     return cache.get(key, version=VERSION) or token
 
 
+def refresh(family: str, ident: Any, value: Any) -> None:
+    """Replace an entry after a change (the new AI-token balance); if Redis does not take it, the
+    old entry is invalidated by the replay instead."""
+    key = _key(family, str(ident))
+    entry = (_current_version(family), value)
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    client = django_redis_client(backend)
+    if client is None:
+        backend.set(key, entry, timeout=ttl(family), version=VERSION)
+        return
+    try:
+        client.set(key, entry, timeout=ttl(family), version=VERSION)
+    except ConnectionInterrupted:
+        _record([(family, str(ident))])
+
+
 def invalidate(user_id: Any, *families: str) -> None:
-    cache.delete_many([_key(family, str(user_id)) for family in families], version=VERSION)
+    _invalidate([(family, str(user_id)) for family in families])
 
 
 def invalidate_users(user_ids: Iterable[Any], families: Iterable[str] = USER_FAMILIES) -> int:
@@ -220,8 +312,7 @@ def invalidate_users(user_ids: Iterable[Any], families: Iterable[str] = USER_FAM
     ids = iter(user_ids)
     deleted = 0
     while chunk := list(islice(ids, _BULK_CHUNK)):
-        keys = [_key(family, str(uid)) for uid in chunk for family in families]
-        deleted += _delete_many(keys)
+        deleted += _invalidate([(family, str(uid)) for uid in chunk for family in families])
     return deleted
 
 
@@ -231,19 +322,58 @@ def invalidate_user(user_id: Any) -> int:
 
 
 def invalidate_course(course_id: Any) -> None:
-    cache.delete(_key("course", str(course_id)), version=VERSION)
+    _invalidate([("course", str(course_id))])
 
 
 def invalidate_family(family: str) -> None:
     """Bump the family's version token: every entry of the family becomes a miss at once."""
     if family not in KEY_FAMILIES:
         raise ValueError(f"unknown cache family: {family}")
-    cache.set(_version_key(family), secrets.token_hex(4), timeout=None, version=VERSION)
+    if not _bump([family]):
+        _record([(family, "")])
 
 
-def _delete_many(keys: list[str]) -> int:
-    deleted = cache.delete_many(keys, version=VERSION)
-    if isinstance(deleted, int):
-        return deleted
-    # Backends other than django-redis (local memory in development) return nothing.
-    return len(keys)
+def _invalidate(entries: list[tuple[str, str]]) -> int:
+    """Delete (family, ident) entries; how many existed. Redis unreachable: recorded, 0."""
+    deleted = _delete([_key(family, ident) for family, ident in entries])
+    if deleted is None:
+        _record(entries)
+        return 0
+    return deleted
+
+
+def _record(entries: list[tuple[str, str]]) -> None:
+    logger.warning("Redis did not take %d cache invalidation(s); recorded for replay", len(entries))
+    PendingInvalidation.objects.bulk_create(
+        [PendingInvalidation(family=family, ident=ident) for family, ident in entries],
+        batch_size=_BULK_CHUNK,
+    )
+
+
+def _delete(keys: list[str]) -> int | None:
+    """Delete keys: how many existed, or None when Redis did not take the command."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    client = django_redis_client(backend)
+    if client is None:
+        # Backends other than django-redis (local memory in development) count nothing.
+        backend.delete_many(keys, version=VERSION)
+        return len(keys)
+    try:
+        return client.delete_many(keys, version=VERSION)
+    except ConnectionInterrupted:
+        return None
+
+
+def _bump(families: Iterable[str]) -> bool:
+    """New version tokens for the families; False when Redis did not take them."""
+    tokens = {_version_key(family): secrets.token_hex(4) for family in families}
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    client = django_redis_client(backend)
+    if client is None:
+        backend.set_many(tokens, timeout=None, version=VERSION)
+        return True
+    try:
+        client.set_many(tokens, timeout=None, version=VERSION)
+    except ConnectionInterrupted:
+        return False
+    return True

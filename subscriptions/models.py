@@ -136,3 +136,19 @@ class AiTokenAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.used}/{self.quota}"
+
+
+class PendingInvalidation(models.Model):
+    """A cache invalidation Redis did not receive (down, hung, breaker open), kept in the database
+    until a reader replays it (``subscriptions.cache.replay_pending``).
+
+    ``ident`` is the user's (or course's) id whose ``family`` entry must go, or empty for a
+    family-wide version bump (a Plan edit). Ids are stored as strings: opaque on every engine.
+    """
+
+    family = models.CharField(max_length=16)
+    ident = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.family}:{self.ident or '*'}"

@@ -15,6 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
 from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import timezone
+from rest_framework.permissions import SAFE_METHODS
 
 from etrainer.api.authentication import CachedJWTAuthentication
 from etrainer.api.errors import ApplicationError, ErrorCode
@@ -63,8 +64,11 @@ def access_read_along(request, user_id: str) -> ReadAlong | None:
 
     The limiter knows the verified user before the view runs, and the keys that authentication
     will read follow from the user and the URL, so they travel in the limiter's round trip; the
-    Lookup waits on the request for the authentication.
+    Lookup waits on the request for the authentication. Writes read the user from the database
+    (``CachedJWTAuthentication``), so they need none.
     """
+    if request.method not in SAFE_METHODS:
+        return None
     routed = _routed_view(request.path_info)
     if routed is None:
         return None

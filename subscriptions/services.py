@@ -321,7 +321,7 @@ def _spend(*, user_id: Any, amount: int) -> bool:
 
 
 def _refresh_ai_cache(account: AiTokenAccount) -> None:
-    access_cache.store("ai", account.user_id, ai_entry(account))
+    access_cache.refresh("ai", account.user_id, ai_entry(account))
 
 
 def _ensure_current_account(*, user_id: Any) -> None:

@@ -11,7 +11,17 @@ fields: the other fields (password, last_login, ...) are deferred, so reading on
 (``SimpleLazyObject``, as Django's own ``request.user``), on first use: the access summary needs
 only the id, which the lookup has, so the hottest request never builds a model instance. Saving
 or deleting a user invalidates the entry (``subscriptions.signals``), so deactivation takes
-effect on the next request.
+effect on the next request; an invalidation Redis did not receive is replayed within
+``ACCESS_CACHE_REPLAY_SECONDS`` (``subscriptions.cache``).
+
+Writes never trust the cache: for any method other than GET, HEAD or OPTIONS the user is the
+database row, so a deactivation or a revocation stops a write at once, whatever the cache holds.
+
+Every token carries the user's token version (``TOKEN_VERSION_CLAIM``); a token whose version is
+not the user's current one is refused here (cached entry or row) as in ``MemoizedJWTAuthentication``
+and on refresh (``accounts.tokens``). A password change, a deactivation and logout-all bump it.
+simplejwt's own ``CHECK_REVOKE_TOKEN`` (a hash of the password hash in the token) covers only the
+password and only its own authentication class, not refresh or logout-all.
 
 It is used by the subscriptions views (the hot endpoints); the project default is
 ``MemoizedJWTAuthentication``, which loads the fresh row other apps' writes may rely on.
@@ -25,6 +35,7 @@ from django.db import router
 from django.utils.functional import SimpleLazyObject
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -40,7 +51,20 @@ USER_FIELDS = (
     "is_staff",
     "is_superuser",
     "date_joined",
+    "token_version",
 )
+TOKEN_VERSION_CLAIM = "tv"  # noqa: S105 (a claim name)
+
+
+def token_is_current(token, token_version) -> bool:
+    """A token issued before the user's last password change, deactivation or logout-all is not.
+    Tokens without the claim were issued at version 0."""
+    return token.get(TOKEN_VERSION_CLAIM, 0) == token_version
+
+
+def _revoked() -> InvalidToken:
+    """The same answer as an expired token (401 ``token_not_valid``): the client logs in again."""
+    return InvalidToken("Token has been revoked")
 
 
 def user_entry(user) -> dict:
@@ -107,6 +131,12 @@ class MemoizedJWTAuthentication(JWTAuthentication):
             verified_tokens.add(raw_token, token)
         return token
 
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)
+        if not token_is_current(validated_token, getattr(user, "token_version", 0)):
+            raise _revoked()
+        return user
+
 
 class CachedJWTAuthentication(MemoizedJWTAuthentication):
     """Stores the cache ``Lookup`` on the request for ``access_summary_for_request``.
@@ -126,10 +156,14 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         user_id = token.get(api_settings.USER_ID_CLAIM)
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
+        if request.method not in SAFE_METHODS:
+            return self.get_user(token), token
         lookup = self._fetch(request, str(user_id))
-        user, is_active = self._user(lookup)
+        user, is_active, token_version = self._user(lookup)
         if not is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
+        if not token_is_current(token, token_version):
+            raise _revoked()
         return user, token
 
     def _fetch(self, request, user_id: str):
@@ -148,15 +182,17 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         return lookup
 
     def _user(self, lookup):
-        """(user, is_active): a lazy user from a cached entry, else the row, written back."""
+        """(user, is_active, token_version): a lazy user from a cached entry, else the row, written
+        back. An entry written before entries had a token version is a miss."""
         from subscriptions.cache import MISS
 
         entry = lookup.get("user")
-        if entry is not MISS:
-            return SimpleLazyObject(lambda: user_from_entry(entry)), entry["is_active"]
+        if entry is not MISS and "token_version" in entry:
+            user = SimpleLazyObject(lambda: user_from_entry(entry))
+            return user, entry["is_active"], entry["token_version"]
         user = self._load_user(lookup)
         lookup.store("user", user_entry(user))
-        return user, user.is_active
+        return user, user.is_active, getattr(user, "token_version", 0)
 
     def _load_user(self, lookup):
         """On a cold lookup, the token account rides along in the same query (LEFT JOIN)."""

@@ -267,6 +267,9 @@ ACCESS_CACHE_TTLS = {
     "course": env.int("ACCESS_CACHE_COURSE_TTL", default=600),
     "user": env.int("ACCESS_CACHE_USER_TTL", default=300),
 }
+# A cached entry is trusted only while invalidations Redis missed were replayed at most this long
+# ago: the bound on how stale a deactivation, downgrade or revocation can be (subscriptions.cache).
+ACCESS_CACHE_REPLAY_SECONDS = env.float("ACCESS_CACHE_REPLAY_SECONDS", default=5.0)
 
 # --- learning / notifications ---
 # How long exam histories are kept; the weekly cleanup job deletes older ones.

@@ -132,11 +132,23 @@ def forged(token: str) -> str:
     return f"{header}.{payload}.{signature[::-1]}"
 
 
-@pytest.mark.parametrize("case", ["forged", "expired", "garbage", "unknown_user"])
+def of_another_token_version(user_id: str) -> str:
+    """A token from before a password change or logout-all: its version is not the user's."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from etrainer.api.authentication import TOKEN_VERSION_CLAIM
+
+    token = AccessToken(access_token(user_id))
+    token[TOKEN_VERSION_CLAIM] = 7
+    return str(token)
+
+
+@pytest.mark.parametrize("case", ["forged", "expired", "garbage", "unknown_user", "revoked"])
 def test_a_bad_token_is_refused_at_connect_with_4401(stack, case):
     server = stack["servers"][0]
     alice = stack["users"][0]
     token = {
+        "revoked": of_another_token_version(alice),
         "forged": forged(access_token(alice)),
         "expired": access_token(alice, lifetime=timedelta(minutes=-1)),
         "garbage": "not-a-jwt",

@@ -3,9 +3,9 @@
 Starts redis-server and gunicorn (2 workers, a temporary SQLite database, rate limits off so that
 429s don't hide answers) on free loopback ports, creates a learner and a staff user with valid
 JWTs, runs ``schemathesis run`` on /api/schema with a bounded example count and a fixed seed (the
-learner on every operation but /api/system/, the staff user on /api/system/, which is 403 for a
-learner), and stops both servers by pid. Fails on any 5xx and on any documented response whose
-body is outside the schema.
+learner on every operation but /api/system/ and logout-all, the staff user on /api/system/, which
+is 403 for a learner), and stops both servers by pid. Fails on any 5xx and on any documented
+response whose body is outside the schema.
 
     python -m etrainer.tests.security.fuzz [--max-examples N] [--seed S]
 """
@@ -23,6 +23,8 @@ from etrainer.testing.redis_server import RedisServer
 CHECKS = "not_a_server_error,response_schema_conformance"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SYSTEM_PATHS = "^/api/system/"
+# logout-all would end the learner's session for every operation fuzzed after it
+LEARNER_EXCLUDED = f"{SYSTEM_PATHS}|^/api/auth/logout-all$"
 MAKE_USERS = """
 import django; django.setup()
 from rest_framework_simplejwt.tokens import AccessToken
@@ -93,7 +95,7 @@ def main() -> int:
             server = GunicornServer(env=env, workers=2, log_path=Path(tmp) / "gunicorn.log").start()
             budget = {"max_examples": options.max_examples, "seed": options.seed, "workdir": tmp}
             code = max(
-                fuzz(server.url, learner, ["--exclude-path-regex", SYSTEM_PATHS], **budget),
+                fuzz(server.url, learner, ["--exclude-path-regex", LEARNER_EXCLUDED], **budget),
                 fuzz(server.url, staff, ["--include-path-regex", SYSTEM_PATHS], **budget),
             )
             if code != 0:
