@@ -12,7 +12,7 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.models import UserRole
 from etrainer.api.errors import ApplicationError, ErrorCode
-from etrainer.db import atomic
+from etrainer.db import atomically
 from learning.models import ExamHistory, Streak
 from learning.selectors import (
     exam_activity_by_user,
@@ -69,10 +69,13 @@ def exam_history_record(
         taken_at=taken_at or now,
     )
     _validate_exam(exam, now=now)
-    with atomic():
-        exam.save()
+
+    def record() -> None:
+        exam.save(force_insert=True)
         update = streak_record_activity(user=user, at=now)
         _celebrate_milestone(user=user, update=update)
+
+    atomically(record)
     return exam
 
 

@@ -4,6 +4,8 @@ stored by a request that failed, and streaks that count the days the server saw 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import OperationalError
+from django.db.models.signals import pre_save
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -26,6 +28,27 @@ def test_an_exam_taken_in_year_1_is_400_and_nothing_is_stored(taken_at):
 
     assert response.status_code == 400, response.content
     assert "taken_at" in response.json()["error"]["details"]["fields"]
+    assert not ExamHistory.objects.exists()
+    assert not Streak.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_fails_after_storing_the_exam_leaves_no_exam(learner_client):
+    # given: the database goes away between the exam's INSERT and the streak's (injected at the
+    # database boundary: a pre_save receiver raising what a lost connection raises)
+    def connection_lost(sender, **kwargs):
+        raise OperationalError("connection lost (injected)")
+
+    pre_save.connect(connection_lost, sender=Streak, weak=False)
+    try:
+        # when
+        response = learner_client.post(URL, VALID, format="json")
+    finally:
+        pre_save.disconnect(connection_lost, sender=Streak)
+
+    # then: a 503 in the envelope, and the exam written before the failure is gone too
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "service_unavailable"
     assert not ExamHistory.objects.exists()
     assert not Streak.objects.exists()
 
