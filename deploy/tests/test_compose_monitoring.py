@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from deploy.tests.nginx_harness import ROOT
-from etrainer.tests.subprocess_env import env_file, manage
+from etrainer.tests.subprocess_env import manage, production_env
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -79,7 +79,7 @@ def test_a_production_replica_answers_prometheus_scraping_it_by_its_name(tmp_pat
     """Production settings with the env file and what compose sets: the replica's name is an
     accepted host and the compose network may read /metrics (a host refused is HTML 400)."""
     # given
-    env = env_file(ROOT / ".env.production.example")
+    env = production_env(tmp_path)
     env |= compose_environment("app")
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     env.pop("PROMETHEUS_MULTIPROC_DIR")

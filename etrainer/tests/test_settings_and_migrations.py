@@ -59,8 +59,8 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
 
-def test_production_settings_refuse_local_media_without_a_media_root():
-    env = env_file(ROOT / ".env.production.example")
+def test_production_settings_refuse_local_media_without_a_media_root(tmp_path):
+    env = production_env(tmp_path)
     del env["DJANGO_MEDIA_ROOT"]
 
     result = manage("check", env=env)
@@ -69,8 +69,8 @@ def test_production_settings_refuse_local_media_without_a_media_root():
     assert "DJANGO_MEDIA_ROOT is not set" in result.stderr
 
 
-def test_production_settings_refuse_the_media_apps_code_as_media_root():
-    env = env_file(ROOT / ".env.production.example")
+def test_production_settings_refuse_the_media_apps_code_as_media_root(tmp_path):
+    env = production_env(tmp_path)
     env["DJANGO_MEDIA_ROOT"] = str(ROOT / "media")
 
     result = manage("check", env=env)
@@ -80,10 +80,9 @@ def test_production_settings_refuse_the_media_apps_code_as_media_root():
 
 
 def test_production_settings_with_cloudinary_need_no_media_root(tmp_path):
-    env = env_file(ROOT / ".env.production.example")
+    env = production_env(tmp_path)
     del env["DJANGO_MEDIA_ROOT"]
     env["CLOUDINARY_URL"] = "cloudinary://key:secret@demo-cloud"
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'deploy.sqlite3'}"
 
     result = manage("check", env=env)
 
