@@ -2,7 +2,8 @@
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
@@ -34,8 +35,28 @@ def atomic(using: str | None = None):
     """
     alias = using or DEFAULT_DB_ALIAS
     if connections[alias].vendor == "mongodb":
-        return import_string(MONGODB_ATOMIC)(alias)
+        return _mongodb_transaction(alias)
     return transaction.atomic(using=alias)
+
+
+@contextmanager
+def _mongodb_transaction(alias: str) -> Iterator[None]:
+    """The backend's transaction, also inside a Django ``atomic`` block (the admin's views open
+    one). Django's block is a no-op on MongoDB, but its flag is up, and the backend's commit
+    refuses to run while it is ("forbidden when an 'atomic' block is active"): the flag is lowered
+    for the outermost MongoDB block and put back when it ends. The writes are committed at that
+    point, so its ``on_commit`` callbacks run then, as they would after a SQL commit."""
+    connection = connections[alias]
+    outermost = not connection.in_atomic_block_mongo
+    inside_django_block = outermost and connection.in_atomic_block
+    if inside_django_block:
+        connection.in_atomic_block = False
+    try:
+        with import_string(MONGODB_ATOMIC)(alias):
+            yield
+    finally:
+        if inside_django_block:
+            connection.in_atomic_block = True
 
 
 def atomically(function: Callable[[], T], *, using: str | None = None) -> T:

@@ -22,10 +22,13 @@ REPLICA_SET = "rs0"
 DEFAULT_PYTHON = Path(__file__).resolve().parents[2] / ".venv-mongo" / "bin" / "python"
 
 # Runs inside SecantusDB's virtualenv: start the server, then wait for SIGTERM and stop it cleanly.
+# It also stops when the process that started it is gone (a test run killed before its teardown),
+# so no server outlives its run.
 SERVER_SCRIPT = """
-import signal, sys, threading
+import os, signal, sys, threading
 from secantus import SecantusDBServer
 host, port, path, replica_set = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+parent = os.getppid()
 server = SecantusDBServer(host=host, port=port, storage_path=path,
                           replica_set_name=replica_set, enable_test_commands=False)
 stop = threading.Event()
@@ -33,7 +36,9 @@ signal.signal(signal.SIGTERM, lambda *_: stop.set())
 signal.signal(signal.SIGINT, lambda *_: stop.set())
 server.start()
 print("ready", flush=True)
-stop.wait()
+while not stop.wait(1.0):
+    if os.getppid() != parent:
+        break
 server.stop()
 """
 

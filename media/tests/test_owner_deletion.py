@@ -3,8 +3,10 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import bearer_client
+from etrainer.db import atomic
 from media.models import MediaAsset
 from media.tests import samples
 
@@ -50,14 +52,18 @@ def test_deleting_a_user_removes_their_files_and_rows_only(
         assert kept in stored[0]
 
 
-def test_a_rolled_back_user_deletion_keeps_the_files(
-    local_media, django_capture_on_commit_callbacks
-):
+def test_a_rolled_back_user_deletion_keeps_the_files(local_media):
     user = UserFactory()
+    user_id = user.pk
     _upload(bearer_client(user), "images", "me.png", samples.png())
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        user.delete()
+    def delete_then_fail():
+        with atomic():
+            user.delete()
+            raise RuntimeError("the caller failed after the deletion")
 
-    assert len(callbacks) == 1  # queued for the commit, not run before it
+    with pytest.raises(RuntimeError):
+        delete_then_fail()
+
+    assert User.objects.filter(pk=user_id).exists()
     assert [path for path in local_media.rglob("*") if path.is_file()]
