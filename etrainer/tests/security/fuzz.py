@@ -64,7 +64,9 @@ def fuzz(
         "--request-timeout", "20",
         "--workers", "2",
         # Upload ids hold slashes; most generated path values are filtered out, which is expected.
-        "--suppress-health-check", "filter_too_much",
+        # How fast hypothesis generates data depends on the machine's load (in CI the MongoDB lane
+        # runs beside this), not on the API: "too slow" is no finding.
+        "--suppress-health-check", "filter_too_much,too_slow",
         *paths,
     ]  # fmt: skip
     return subprocess.run(command, cwd=workdir, check=False).returncode
