@@ -90,8 +90,11 @@ fuzz: $(STAMP)
 audit: $(STAMP)
 	bash etrainer/tests/security/dependency_audit.sh
 
+# Two pytest-xdist workers (TEST_WORKERS=0 for one process), each test file on one worker: some
+# files share a module-scoped server stack between their tests.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
 	bash deploy/ci/with_postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -99,13 +102,13 @@ test-postgres: $(STAMP)
 # The suite on MongoDB. With MONGO_URL unset it starts its own SecantusDB (a single-node replica set
 # on a free port, data in a temp dir); MONGO_URL=mongodb://…?replicaSet=… uses a real server instead
 # (the compose replica set, Atlas): a replica set, since transactions need one.
-# Two pytest-xdist workers by default (MONGO_WORKERS=0 for one process): SecantusDB is one Python
-# process per server, and each worker starts its own, so the lane uses both cores.
+# Two pytest-xdist workers by default (MONGO_WORKERS=0 for one process), each test file on one
+# worker: SecantusDB is one Python process per server, and each worker starts its own.
 MONGO_URL ?=
 MONGO_WORKERS ?= 2
 test-mongo: $(STAMP)
 	@if [ -z "$(MONGO_URL)" ]; then $(MAKE) --no-print-directory mongo-venv; fi
-	TEST_DATABASE=mongodb MONGO_URL='$(MONGO_URL)' $(BIN)/python -m pytest -n $(MONGO_WORKERS) $(PYTEST_ARGS)
+	TEST_DATABASE=mongodb MONGO_URL='$(MONGO_URL)' $(BIN)/python -m pytest -n $(MONGO_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # A local MongoDB-compatible server for development: SecantusDB on MONGO_PORT (27017), data kept in
 # var/mongo. `make run-mongo` starts it beside the API and stops it when the API stops.

@@ -23,3 +23,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "test-media")  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# SQLite's test database in memory, named so: pytest-django recognises only Django's own SQLite
+# engine as in-memory, not django-prometheus' wrapper of it, and would otherwise give each xdist
+# worker a file named after the path of var/db.sqlite3.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405
