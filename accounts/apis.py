@@ -62,9 +62,13 @@ class MeApi(APIView):
         summary="Erase my account",
         description="Deletes the user and their histories, notifications, subscriptions, token "
         "account and media (files in storage too); payment records are kept anonymised. "
-        "Needs the password.",
+        'Needs the password in a JSON body: `{"password": "…"}` (OpenAPI tools do not show a '
+        "DELETE body).",
         request=DeleteInputSerializer,
-        responses={204: None},
+        responses={
+            204: None,
+            400: error_response("The password is missing or wrong; nothing was deleted."),
+        },
     )
     def delete(self, request):
         serializer = self.DeleteInputSerializer(data=request.data)
