@@ -287,7 +287,7 @@ def test_export_holds_the_persons_histories_notifications_and_subscriptions(pers
     assert data["user"]["id"] == str(person_with_data.pk)
     assert [row["exam_code"] for row in data["exam_histories"]] == ["toeic-1"]
     assert [row["title"] for row in data["notifications"]] == ["Hello there"]
-    assert [row["plan__code"] for row in data["subscriptions"]] == ["export-basic"]
+    assert [row["plan"] for row in data["subscriptions"]] == ["export-basic"]
     assert [row["original_name"] for row in data["media"]] == ["me.png"]
 
 
