@@ -10,8 +10,8 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.login_limits import login_retry_after
-from accounts.models import User
-from accounts.services import auth_logout, user_sessions_end, user_update_profile
+from accounts.models import User, UserLanguage
+from accounts.services import auth_logout, user_erase, user_sessions_end, user_update_profile
 from accounts.tokens import RevocableRefreshToken
 from etrainer.api.fields import DateTimeField
 from etrainer.api.schema import error_response
@@ -24,6 +24,7 @@ class UserOutputSerializer(serializers.Serializer):
     last_name = serializers.CharField()
     role = serializers.CharField()
     timezone = serializers.CharField()
+    language = serializers.CharField()
     is_staff = serializers.BooleanField()
     date_joined = DateTimeField()
 
@@ -34,6 +35,7 @@ class MeApi(APIView):
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         timezone = serializers.CharField(max_length=64, required=False)
+        language = serializers.ChoiceField(choices=UserLanguage.choices, required=False)
 
         def validate(self, attrs):
             unknown = set(self.initial_data) - set(self.fields)
@@ -51,6 +53,28 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = user_update_profile(user=request.user, data=serializer.validated_data)
         return Response(UserOutputSerializer(user).data)
+
+    @extend_schema_serializer(component_name="MeDelete")
+    class DeleteInputSerializer(serializers.Serializer):
+        password = serializers.CharField(max_length=128, write_only=True)
+
+    @extend_schema(
+        summary="Erase my account",
+        description="Deletes the user and their histories, notifications, subscriptions, token "
+        "account and media (files in storage too); payment records are kept anonymised. "
+        'Needs the password in a JSON body: `{"password": "…"}` (OpenAPI tools do not show a '
+        "DELETE body).",
+        request=DeleteInputSerializer,
+        responses={
+            204: None,
+            400: error_response("The password is missing or wrong; nothing was deleted."),
+        },
+    )
+    def delete(self, request):
+        serializer = self.DeleteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_erase(user=request.user, password=serializer.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_serializer(component_name="TokenPair")

@@ -1,15 +1,28 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.hashers import acheck_password, check_password, make_password
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.timezone import now
 
 
 class UserRole(models.TextChoices):
     LEARNER = "learner", "Learner"
     INSTRUCTOR = "instructor", "Instructor"
     STAFF = "staff", "Staff"
+
+
+class UserLanguage(models.TextChoices):
+    VIETNAMESE = "vi", "Tiếng Việt"
+    ENGLISH = "en", "English"
+
+
+def default_user_language() -> str:
+    """``DEFAULT_USER_LANGUAGE`` at the time the user is created (a callable, so that changing the
+    environment needs no migration)."""
+    return settings.DEFAULT_USER_LANGUAGE
 
 
 def validate_timezone(value: str) -> None:
@@ -57,6 +70,13 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=UserRole.choices, default=UserRole.LEARNER)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    language = models.CharField(
+        max_length=8, choices=UserLanguage.choices, default=default_user_language
+    )
+    # Null only for an account signed up through the API whose email is not verified yet; every
+    # other way in (admin, createsuperuser, the demo accounts, existing rows) counts as verified.
+    # Deactivating a verified account keeps it set, so an old verification key cannot reopen it.
+    email_verified_at = models.DateTimeField(null=True, blank=True, default=now)
     # Carried in every JWT (etrainer.api.authentication.TOKEN_VERSION_CLAIM); bumping it ends every
     # session of the user at once: refresh tokens stop rotating, access tokens stop authenticating.
     token_version = models.PositiveIntegerField(default=0, editable=False)

@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class LearningConfig(AppConfig):
     name = "learning"
+
+    def ready(self) -> None:
+        from learning import exports  # noqa: F401  (connects the export receiver)

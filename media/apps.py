@@ -5,4 +5,4 @@ class MediaConfig(AppConfig):
     name = "media"
 
     def ready(self) -> None:
-        from media import checks, signals  # noqa: F401  (registers the checks and receivers)
+        from media import checks, exports, signals  # noqa: F401  (registers checks, receivers)

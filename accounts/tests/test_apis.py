@@ -30,6 +30,7 @@ def test_token_then_me_then_refresh(api_client):
         "last_name": user.last_name,
         "role": "learner",
         "timezone": "Asia/Bangkok",
+        "language": "vi",
         "is_staff": False,
         "date_joined": me.json()["date_joined"],
     }

@@ -258,6 +258,17 @@ DEMO_LEARNER_PASSWORD = env("DEMO_LEARNER_PASSWORD", default="")
 
 # --- App sections: each app's settings in its own block (INSTALLED_APPS += [...] there) ------
 
+# --- accounts: sign-up, email verification, password reset (accounts/services/) ------------
+# Links in account emails point at the frontend: FRONTEND_URL + path + ?key=… / ?uid=…&token=….
+FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+FRONTEND_VERIFY_EMAIL_PATH = env("FRONTEND_VERIFY_EMAIL_PATH", default="/verify-email")
+FRONTEND_PASSWORD_RESET_PATH = env("FRONTEND_PASSWORD_RESET_PATH", default="/reset-password")
+DEFAULT_USER_LANGUAGE = env("DEFAULT_USER_LANGUAGE", default="vi")
+# Seconds a password reset link (Django's setting) and an email verification key stay valid.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 24 * 3600)
+# --- end of accounts ---
+
 # --- subscriptions ---
 # Seconds each access-cache family lives (DESIGN.md §6); Plan edits bump a version instead.
 ACCESS_CACHE_TTLS = {

@@ -36,7 +36,7 @@ def user_create(
 
 def user_update_profile(*, user: User, data: dict) -> User:
     """Update the fields a user may change about themselves."""
-    allowed = {"first_name", "last_name", "timezone"}
+    allowed = {"first_name", "last_name", "timezone", "language"}
     unknown = set(data) - allowed
     if unknown:
         raise ApplicationError(
