@@ -85,6 +85,7 @@ def bench_environment(workdir: Path, redis_url: str, args: argparse.Namespace) -
         "GUNICORN_ACCESS_LOG": "",
         "GUNICORN_LOG_LEVEL": "warning",
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
+        "DJANGO_MEDIA_ROOT": str(workdir / "media"),
         "RATELIMIT_ENABLE": "true" if args.ratelimit else "false",
         "RATELIMIT_DEFAULT": "1000000/m",
     }
