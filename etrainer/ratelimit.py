@@ -183,7 +183,6 @@ def client_ip(request) -> str:
     Walking the header from the right, each hop added by a trusted proxy is skipped and the first
     untrusted address is the client: anything to its left was written by the client itself and
     could be forged. A malformed entry ends the walk at the last address known to be good.
-    (django-ratelimit calls this through ``RATELIMIT_IP_META_KEY``.)
     """
     remote = request.META.get("REMOTE_ADDR", "")
     networks = _networks(tuple(settings.RATELIMIT_TRUSTED_PROXIES))

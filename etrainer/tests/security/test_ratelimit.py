@@ -56,6 +56,17 @@ def test_the_call_after_the_limit_gets_429_with_retry_after(tiny_limits, group, 
     assert_limited(over, group)
 
 
+def test_a_path_that_routes_nowhere_is_counted_too(tiny_limits):
+    """No view, so no process_view: the limiter counts the request on its way out."""
+    client = APIClient()
+
+    answers = [client.get("/api/no-such-endpoint").status_code for _ in range(tiny_limits)]
+    over = client.get("/api/no-such-endpoint")
+
+    assert answers == [404] * tiny_limits
+    assert_limited(over, "default")
+
+
 def test_groups_count_separately(tiny_limits):
     client = APIClient()
     for _ in range(tiny_limits + 1):
