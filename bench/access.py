@@ -39,6 +39,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import redis
+from django.utils import timezone
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -85,6 +88,7 @@ def bench_environment(workdir: Path, redis_url: str, args: argparse.Namespace) -
         "GUNICORN_ACCESS_LOG": "",
         "GUNICORN_LOG_LEVEL": "warning",
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
+        "DJANGO_MEDIA_ROOT": str(workdir / "media"),
         "RATELIMIT_ENABLE": "true" if args.ratelimit else "false",
         "RATELIMIT_DEFAULT": "1000000/m",
     }
@@ -118,8 +122,6 @@ def seed(users: int) -> list[str]:
     for person in people:
         person.set_unusable_password()
     people = User.objects.bulk_create(people)
-    from django.utils import timezone
-
     now = timezone.now()
     Subscription.objects.bulk_create(
         Subscription(
@@ -313,8 +315,6 @@ def report(results: dict[str, list[dict]], ratios: dict[str, list[float]]) -> No
 
 
 def redis_info_stats(url: str) -> dict:
-    import redis
-
     client = redis.Redis.from_url(url)
     try:
         return client.info("stats")

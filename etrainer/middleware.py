@@ -3,13 +3,11 @@
 import re
 import uuid
 
-from corsheaders import middleware as cors_middleware
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.sessions import middleware as sessions_middleware
 from django.middleware import common as common_middleware
-from django.utils.cache import patch_vary_headers
 
 from etrainer.logging import request_id_var
 
@@ -109,23 +107,3 @@ class AuthenticationMiddleware(
 
 class MessageMiddleware(SkippedForTokenApiRequests, messages_middleware.MessageMiddleware):
     pass
-
-
-class CorsMiddleware(cors_middleware.CorsMiddleware):
-    """django-cors-headers, without building ``request.headers`` for a request with no Origin.
-
-    The stock middleware reads the Origin through ``request.headers``, which converts every
-    header of the request (about 12 us per API request here). A request without an Origin header
-    (a mobile app, a server, a same-origin fetch) only gets ``Vary: origin``, exactly as the stock
-    middleware answers it; requests with an Origin and preflights take the stock path.
-    """
-
-    def add_response_headers(self, request, response):
-        if "HTTP_ORIGIN" in request.META or request.method == "OPTIONS":
-            return super().add_response_headers(request, response)
-        enabled = getattr(request, "_cors_enabled", None)
-        if enabled is None:
-            enabled = self.is_enabled(request)
-        if enabled:
-            patch_vary_headers(response, ("origin",))
-        return response

@@ -1,32 +1,37 @@
-"""Shared rate limits per endpoint group, applied by one middleware on django-ratelimit's counters.
+"""Shared rate limits per endpoint group, counted by one middleware in the shared Redis cache.
 
 The views are written by several teams, so limits are not decorators on each view: a small ordered
 prefix table maps a request path to a group (auth, uploads, ai, system, default), and the group's
 rate comes from settings (``RATELIMIT_RATES``, filled from the environment). Counters live in the
 shared Redis cache, so every process and every replica counts against the same limit.
 
-django-ratelimit decides the key layout, the rate syntax and the window; on django-redis this
-module increments the counter in one pipelined round trip (``SET NX EX`` + ``INCR``) where the
-library's ``get_usage`` makes two (``SET NX``, then an ``EVAL`` of ``EXISTS`` + ``INCRBY``). The
-keys are the library's own, so ``django_ratelimit.core.get_usage`` reads the same counts. Any other
-cache (local memory in development) goes through ``get_usage`` itself.
+The counter is a fixed window of its own (a few lines, no library): the key names the group, the
+client and the window's start; ``SET NX EX`` + ``INCR`` go in one pipelined write on the hot
+path's held connection (``etrainer.redis_direct``). Any other cache (local memory in development)
+takes ``add`` + ``incr``. The count happens in ``process_view``, where the resolved view is known;
+a request that never reaches a view (no route, refused by an inner middleware) is counted when its
+response comes back.
 
 A module that will read Redis for the same request anyway can ride along in that round trip
 (``register_read_along``): the access checks' MGET does, so a warm access check with the limiter
-on still costs one round trip.
+on still costs one round trip. Limited and failed counts are sent as the ``rate_limit_event``
+signal (monitoring counts them).
 """
 
 import ipaddress
 import logging
+import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
+from django.core import checks
 from django.core.cache import caches
+from django.dispatch import Signal
 from django.http import HttpResponse, JsonResponse
-from django_ratelimit import core as ratelimit_core
 from redis.exceptions import RedisError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -36,13 +41,16 @@ from etrainer.api.authentication import verified_tokens
 from etrainer.api.errors import ErrorCode, error_body
 from etrainer.api.views import wants_json
 from etrainer.redis_direct import direct_redis, django_redis_client
-from monitoring.metrics import record_ratelimit_event
 
 logger = logging.getLogger("etrainer.ratelimit")
 
 KEY_IP = "ip"
 KEY_USER_OR_IP = "user_or_ip"
 ALL_METHODS = None
+EXPIRY_MARGIN_SECONDS = 1  # a counter outlives its window by this much (clock skew)
+
+# Sent with group= and outcome= ("limited", "failed_open", "failed_closed").
+rate_limit_event = Signal()
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,19 @@ def rule_for(path: str, method: str) -> Rule | None:
     return None
 
 
+RATE = re.compile(r"^(?P<limit>\d+)/(?P<multiplier>\d*)(?P<unit>[smhd])$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@lru_cache(maxsize=64)
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"300/m"`` -> (300, 60), ``"5/15m"`` -> (5, 900): (limit, window in seconds)."""
+    match = RATE.match(rate.strip())
+    if match is None:
+        raise ValueError(f"{rate!r} is not a rate such as 300/m or 5/15m")
+    return int(match["limit"]), int(match["multiplier"] or 1) * UNIT_SECONDS[match["unit"]]
+
+
 @dataclass(frozen=True)
 class Usage:
     count: int
@@ -92,21 +113,24 @@ class ReadAlong:
     accept: Callable[[list], None]  # given the MGET's reply; not called when the trip fails
 
 
-ReadAlongProvider = Callable[[object, str], ReadAlong | None]  # (request, user id)
-_read_along_providers: list[ReadAlongProvider] = []
+# (request, user id): called in process_view, so request.resolver_match is the resolved view.
+ReadAlongProvider = Callable[[object, str], ReadAlong | None]
+read_along_providers: list[ReadAlongProvider] = []
 
 
 def register_read_along(provider: ReadAlongProvider) -> None:
     """Called from an AppConfig.ready(); the first provider that answers for a request wins."""
-    if provider not in _read_along_providers:
-        _read_along_providers.append(provider)
+    if provider not in read_along_providers:
+        read_along_providers.append(provider)
 
 
-def _read_along(request, key: str) -> ReadAlong | None:
+def read_along_for(request, key: str) -> ReadAlong | None:
     if not key.startswith("user:") or settings.RATELIMIT_USE_CACHE != "default":
         return None  # providers read the default cache, for a verified user
+    if getattr(request, "resolver_match", None) is None:
+        return None  # counted after the response: nothing left to read for
     user_id = key.removeprefix("user:")
-    for provider in _read_along_providers:
+    for provider in read_along_providers:
         read_along = provider(request, user_id)
         if read_along is not None:
             return read_along
@@ -115,6 +139,26 @@ def _read_along(request, key: str) -> ReadAlong | None:
 
 class CounterUnavailable(Exception):
     """The shared counter could not be read or incremented (Redis down, breaker open)."""
+
+
+@checks.register(checks.Tags.caches)
+def check_shared_counter_cache(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """A per-process cache would multiply every limit by the number of processes."""
+    alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    if alias not in settings.CACHES:
+        return [
+            checks.Error(f"RATELIMIT_USE_CACHE {alias!r} is not in CACHES", id="ratelimit.E001")
+        ]
+    if django_redis_client(caches[alias]) is None:
+        backend = settings.CACHES[alias]["BACKEND"]
+        return [
+            checks.Error(
+                f"The rate-limit cache ({backend}) is not shared by the processes",
+                hint="Set REDIS_URL: the counters live in the shared Redis cache.",
+                id="ratelimit.E002",
+            )
+        ]
+    return []
 
 
 # --- client address -------------------------------------------------------------------------
@@ -139,7 +183,6 @@ def client_ip(request) -> str:
     Walking the header from the right, each hop added by a trusted proxy is skipped and the first
     untrusted address is the client: anything to its left was written by the client itself and
     could be forged. A malformed entry ends the walk at the last address known to be good.
-    (django-ratelimit calls this through ``RATELIMIT_IP_META_KEY``.)
     """
     remote = request.META.get("REMOTE_ADDR", "")
     networks = _networks(tuple(settings.RATELIMIT_TRUSTED_PROXIES))
@@ -190,7 +233,7 @@ def rate_key(request, rule: Rule) -> str:
         user_id = _bearer_user_id(request)
         if user_id is not None:
             return f"user:{user_id}"
-    return f"ip:{ratelimit_core._get_ip(request)}"
+    return f"ip:{client_ip(request)}"
 
 
 # --- counting -------------------------------------------------------------------------------
@@ -198,36 +241,37 @@ def rate_key(request, rule: Rule) -> str:
 
 def count_request(request, group: str, key: str, rate: str) -> Usage:
     """Add this request to the group's counter and return the usage in the current window."""
-    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
-    if django_redis_client(cache) is not None:
-        return _count_pipelined(cache, group, key, rate, _read_along(request, key))
-    return _count_with_library(request, group, key, rate)
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period) * period
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    counter_key = f"rl:{group}:{key}:{window}"
+    expiry = period + EXPIRY_MARGIN_SECONDS
+    client = django_redis_client(cache)
+    if client is not None:
+        full_key = cache.make_key(counter_key)
+        count = count_pipelined(client, full_key, expiry, read_along_for(request, key))
+    else:
+        count = count_in_cache(cache, counter_key, expiry)
+    return Usage(count=count, limit=limit, retry_after=max(1, math.ceil(window + period - now)))
 
 
-def _count_pipelined(cache, group: str, key: str, rate: str, read_along=None) -> Usage:
-    """SET NX EX + INCR (+ a read-along MGET) in one write on the dedicated connection."""
-    limit, period = ratelimit_core._split_rate(rate)
-    window = ratelimit_core._get_window(key, period)
-    cache_key = cache.client.make_key(
-        ratelimit_core._make_cache_key(group, window, rate, key, ratelimit_core.ALL)
-    )
-    commands = [
-        ("SET", cache_key, 0, "EX", period + ratelimit_core.EXPIRATION_FUDGE, "NX"),
-        ("INCR", cache_key),
-    ]
+def count_pipelined(client, cache_key: str, expiry: int, read_along: ReadAlong | None) -> int:
+    """SET NX EX + INCR (+ a read-along MGET) in one write on the held connection."""
+    commands = [("SET", cache_key, 0, "EX", expiry, "NX"), ("INCR", cache_key)]
     if read_along is not None:
         commands.append(("MGET", *read_along.keys))
     try:
-        pool = cache.client.get_client(write=True).connection_pool
+        pool = client.get_client(write=True).connection_pool
         replies = direct_redis.execute_many(pool, commands)
     except (RedisError, OSError) as error:
         raise CounterUnavailable(str(error)) from error
     if read_along is not None:
-        _accept(read_along, replies[2])
-    return Usage(count=int(replies[1]), limit=limit, retry_after=max(1, window - int(time.time())))
+        accept(read_along, replies[2])
+    return int(replies[1])
 
 
-def _accept(read_along: ReadAlong, values: list) -> None:
+def accept(read_along: ReadAlong, values: list) -> None:
     """A read-along is an optimisation: its failure must not fail the request (its module reads
     again by itself)."""
     try:
@@ -236,13 +280,16 @@ def _accept(read_along: ReadAlong, values: list) -> None:
         logger.exception("A rate-limit read-along could not take its values; ignored")
 
 
-def _count_with_library(request, group: str, key: str, rate: str) -> Usage:
-    usage = ratelimit_core.get_usage(
-        request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
-    )
-    if usage is None or usage["time_left"] < 0:
-        raise CounterUnavailable("the rate-limit cache did not answer")
-    return Usage(count=usage["count"], limit=usage["limit"], retry_after=max(1, usage["time_left"]))
+def count_in_cache(cache, cache_key: str, expiry: int) -> int:
+    """Any other cache backend (local memory in development): ``add`` then ``incr``."""
+    try:
+        cache.add(cache_key, 0, timeout=expiry)
+        return cache.incr(cache_key)
+    except ValueError:  # expired between the two calls: this request opens a new count
+        cache.add(cache_key, 1, timeout=expiry)
+        return 1
+    except Exception as error:
+        raise CounterUnavailable(str(error)) from error
 
 
 # --- responses ------------------------------------------------------------------------------
@@ -269,7 +316,7 @@ def unavailable_response(request) -> HttpResponse:
     return response
 
 
-class _OutageLog:
+class OutageLog:
     """Log a counter outage at most once a minute per process: every request would flood the log."""
 
     interval = 60.0
@@ -285,17 +332,28 @@ class _OutageLog:
 
 
 class RateLimitMiddleware:
-    """Count each API request against its group's shared limit; answer 429 past the limit."""
+    """Count each API request against its group's shared limit; answer 429 past the limit.
+
+    ``request.rate_limit_usage`` is the request's ``Usage`` once counted (None: not limited)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        rejection = self._check(request)
-        return rejection if rejection is not None else self.get_response(request)
+        response = self.get_response(request)
+        if not hasattr(request, "rate_limit_usage"):
+            # No view was reached (no route, or an inner middleware answered): count it now.
+            rejection = self.check(request)
+            if rejection is not None:
+                return rejection
+        return response
 
-    def _check(self, request) -> HttpResponse | None:
-        if not getattr(settings, "RATELIMIT_ENABLE", True):
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        return self.check(request)
+
+    def check(self, request) -> HttpResponse | None:
+        request.rate_limit_usage = None
+        if not settings.RATELIMIT_ENABLE:
             return None
         rule = rule_for(request.path_info, request.method)
         rate = settings.RATELIMIT_RATES.get(rule.group) if rule else None
@@ -304,14 +362,16 @@ class RateLimitMiddleware:
         try:
             usage = count_request(request, rule.group, rate_key(request, rule), rate)
         except CounterUnavailable as error:
-            return self._counter_unavailable(request, rule.group, error)
+            return self.counter_unavailable(request, rule.group, error)
+        request.rate_limit_usage = usage
         if usage.exceeded:
-            record_ratelimit_event(rule.group, "limited")
+            rate_limit_event.send(RateLimitMiddleware, group=rule.group, outcome="limited")
             return limited_response(request, rule.group, usage)
         return None
 
-    def _counter_unavailable(self, request, group: str, error: Exception) -> HttpResponse | None:
-        fail_open = getattr(settings, "RATELIMIT_FAIL_OPEN", True)
-        _OutageLog.warn(group, error, fail_open)
-        record_ratelimit_event(group, "failed_open" if fail_open else "failed_closed")
+    def counter_unavailable(self, request, group: str, error: Exception) -> HttpResponse | None:
+        fail_open = settings.RATELIMIT_FAIL_OPEN
+        OutageLog.warn(group, error, fail_open)
+        outcome = "failed_open" if fail_open else "failed_closed"
+        rate_limit_event.send(RateLimitMiddleware, group=group, outcome=outcome)
         return None if fail_open else unavailable_response(request)

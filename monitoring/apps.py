@@ -9,17 +9,19 @@ class MonitoringConfig(AppConfig):
         tracebacks silenced (a failed probe is reported by /health, and Redis outages are
         already logged once by the breaker), its unexpected errors still logged. A Celery
         worker serves its figures when METRICS_WORKER_BIND is set (worker_metrics' signals); the
-        rate limiter's event counters exist at 0 from the start."""
+        rate limiter's event counters exist at 0 from the start and follow its signal."""
         import logging
 
         from django.conf import settings
         from django.db.backends.signals import connection_created
 
+        from etrainer.ratelimit import rate_limit_event
         from monitoring import worker_metrics  # noqa: F401 (connects the worker signals)
         from monitoring.metrics import declare_ratelimit_groups
-        from monitoring.middleware import install_slow_query_logger
+        from monitoring.middleware import count_rate_limit_event, install_slow_query_logger
 
         declare_ratelimit_groups(settings.RATELIMIT_RATES)
+        rate_limit_event.connect(count_rate_limit_event, dispatch_uid="rate-limit-metrics")
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="slow-query-logger")
         logging.getLogger("health_check").setLevel(logging.ERROR)

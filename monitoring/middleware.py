@@ -100,6 +100,11 @@ class RequestStatsMiddleware:
         return response
 
 
+def count_rate_limit_event(sender, *, group: str, outcome: str, **kwargs) -> None:
+    """Receiver of ``etrainer.ratelimit.rate_limit_event`` (connected in MonitoringConfig.ready)."""
+    metrics.record_ratelimit_event(group, outcome)
+
+
 def log_slow_query(execute, sql, params, many, context):
     started = time.perf_counter()
     try:

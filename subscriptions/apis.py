@@ -11,12 +11,13 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from etrainer.api.authentication import CachedJWTAuthentication
 from etrainer.api.fast_path import BearerGetFastPath
 from etrainer.api.fields import DateTimeField
 from etrainer.api.pagination import PageNumberPagination, paginated_schema
 from etrainer.api.schema import error_response
 from subscriptions import selectors, services
+from subscriptions.authentication import CachedJWTAuthentication
+from subscriptions.request_context import request_lookup
 
 SUBSCRIPTION_ID = OpenApiParameter("subscription_id", str, OpenApiParameter.PATH)
 COURSE_ID = OpenApiParameter("course_id", str, OpenApiParameter.PATH)
@@ -251,7 +252,7 @@ class CourseAccessApi(BearerGetFastPath, SubscriptionsApi):
         summary = selectors.access_summary_for_request(request)
         course = selectors.course_for_access(
             course_id=course_id,
-            lookup=selectors.request_lookup(request),
+            lookup=request_lookup(request),
             include_unpublished=request.user.is_staff,
         )
         return selectors.course_access(summary=summary, course=course)

@@ -5,8 +5,10 @@ class SubscriptionsConfig(AppConfig):
     name = "subscriptions"
 
     def ready(self) -> None:
+        # Django's documented place for these imports: they load models (simplejwt's too), which
+        # needs the app registry, so they cannot sit at the top of apps.py. No cycle is dodged.
         from etrainer.ratelimit import register_read_along
-        from subscriptions import exports, signals  # noqa: F401
-        from subscriptions.selectors import access_read_along
+        from subscriptions import exports, signals  # noqa: F401 (connects the receivers)
+        from subscriptions.authentication import access_read_along
 
         register_read_along(access_read_along)

@@ -33,9 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django_redis.compressors.identity import IdentityCompressor
 from django_redis.exceptions import ConnectionInterrupted
-from django_redis.serializers.pickle import PickleSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -237,7 +235,7 @@ def _get_many(keys: list[str]) -> dict[str, Any] | None:
     reply back as the round trip itself, and redis-py's pooled call path as much again. This
     sends the MGET on a dedicated connection of the backend's pool class and settings
     (``etrainer.redis_direct``: circuit-broken, same timeouts), with keys from the backend's own
-    ``make_key`` and values decoded as the backend would (``_decoder``). A Redis error reads as
+    ``make_key`` and values decoded as the backend would (``decoder``). A Redis error reads as
     all misses, as IGNORE_EXCEPTIONS does. Other backends (local memory in development) take
     their own ``get_many``.
     """
@@ -254,20 +252,24 @@ def _get_many(keys: list[str]) -> dict[str, Any] | None:
 
 
 def _decoded(client, keys: list[str], values: list) -> dict[str, Any]:
-    decode = _decoder(client)
+    decode = decoder(client, settings.CACHES[DEFAULT_CACHE_ALIAS].get("OPTIONS", {}))
     return {
         key: decode(value) for key, value in zip(keys, values, strict=True) if value is not None
     }
 
 
-def _decoder(client) -> Callable[[bytes], Any]:
+PICKLE_SERIALIZER = "django_redis.serializers.pickle.PickleSerializer"
+IDENTITY_COMPRESSOR = "django_redis.compressors.identity.IdentityCompressor"
+
+
+def decoder(client, options: dict) -> Callable[[bytes], Any]:
     """django-redis' ``decode`` first tries ``int(value)``, an exception per pickled value. Every
     value this module writes is a tuple, a str or a float, never an int, so with the default pickle
-    serializer and no compressor ``pickle.loads`` alone decodes it; any other setup keeps
-    ``decode``."""
-    serializer = getattr(client, "_serializer", None)
-    compressor = getattr(client, "_compressor", None)
-    if type(serializer) is PickleSerializer and type(compressor) is IdentityCompressor:
+    serializer and no compressor (the cache's ``OPTIONS``) ``pickle.loads`` alone decodes it; any
+    other setup keeps ``decode``."""
+    serializer = options.get("SERIALIZER", PICKLE_SERIALIZER)
+    compressor = options.get("COMPRESSOR", IDENTITY_COMPRESSOR)
+    if serializer == PICKLE_SERIALIZER and compressor == IDENTITY_COMPRESSOR:
         return pickle.loads
     return client.decode
 

@@ -8,18 +8,13 @@ expired, has the AI-token month rolled over) are always evaluated now, whatever 
 import datetime as dt
 import re
 import time
-import weakref
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
-from django.urls import Resolver404, get_resolver, get_urlconf
 from django.utils import timezone
-from rest_framework.permissions import SAFE_METHODS
 
-from etrainer.api.authentication import CachedJWTAuthentication
 from etrainer.api.errors import ApplicationError, ErrorCode
-from etrainer.ratelimit import ReadAlong
 from monitoring.metrics import observe_access_check
 from subscriptions import cache as access_cache
 from subscriptions.cache import MISS, SUMMARY_FAMILIES, Lookup
@@ -31,12 +26,9 @@ from subscriptions.models import (
     Plan,
     Subscription,
 )
+from subscriptions.request_context import access_context
 
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_SUMMARY_ATTR = "_etr_access_summary"
-LOOKUP_ATTR = "_etr_access_lookup"
-READ_ALONG_ATTR = "_etr_access_read_along"
-AUTH_FAMILIES = ("user", *SUMMARY_FAMILIES)  # what the hot-path authentication reads
 
 
 def current_period_start(now: dt.datetime | None = None) -> dt.date:
@@ -51,81 +43,6 @@ def next_period_start(period_start: dt.date) -> dt.date:
 def is_well_formed_id(raw_id: Any) -> bool:
     """Ids are opaque (integers on SQL, ObjectIds on MongoDB) but never long or odd."""
     return bool(_ID_PATTERN.match(str(raw_id)))
-
-
-def request_lookup(request) -> Lookup | None:
-    """The cache lookup the hot-path authentication made for this request, if any."""
-    return getattr(getattr(request, "_request", request), LOOKUP_ATTR, None)
-
-
-def access_read_along(request, user_id: str) -> ReadAlong | None:
-    """The rate limiter's read-along (``etrainer.ratelimit``) for the views that authenticate
-    with ``CachedJWTAuthentication`` (the access checks, the token balance).
-
-    The limiter knows the verified user before the view runs, and the keys that authentication
-    will read follow from the user and the URL, so they travel in the limiter's round trip; the
-    Lookup waits on the request for the authentication. Writes read the user from the database
-    (``CachedJWTAuthentication``), so they need none.
-    """
-    if request.method not in SAFE_METHODS:
-        return None
-    routed = _routed_view(request.path_info)
-    if routed is None:
-        return None
-    view_class, kwargs = routed
-    authentication = getattr(view_class, "authentication_classes", None)
-    if not authentication or not issubclass(authentication[0], CachedJWTAuthentication):
-        return None
-    prefetch = getattr(view_class, "access_prefetch", None)
-    course_id = prefetch(kwargs) if prefetch else None
-    planned = access_cache.plan_read(user_id, AUTH_FAMILIES, course_id=course_id)
-    read = access_cache.redis_read(planned)
-    if read is None:
-        return None
-    keys, to_lookup = read
-
-    def accept(values: list) -> None:
-        setattr(request, READ_ALONG_ATTR, to_lookup(values))
-
-    return ReadAlong(keys=keys, accept=accept)
-
-
-# URLconf (its resolver) -> path -> (view class, URL kwargs), or None for a path that routes nowhere
-_routes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_ROUTES_MAX = 4096
-
-
-def _routed_view(path: str) -> tuple[Any, dict] | None:
-    """The view class and URL kwargs a path routes to, remembered per URLconf.
-
-    The limiter decides on a read-along before Django resolves the request itself, and resolving
-    the same path twice was a sizeable part of a warm check. A URLconf change (a test's
-    ROOT_URLCONF) makes Django build a new resolver, so nothing stale is ever read; the memo is
-    emptied when full (paths carry ids)."""
-    resolver = get_resolver(get_urlconf())
-    paths = _routes.get(resolver)
-    if paths is None:
-        paths = _routes[resolver] = {}
-    if path in paths:
-        return paths[path]
-    try:
-        match = resolver.resolve(path)
-    except Resolver404:
-        routed = None
-    else:
-        routed = (getattr(match.func, "view_class", None), match.kwargs)
-    if len(paths) >= _ROUTES_MAX:
-        paths.clear()
-    paths[path] = routed
-    return routed
-
-
-def read_along_lookup(request, user_id: str, course_id: str | None) -> Lookup | None:
-    """The Lookup the limiter's round trip brought for this user and course, if any."""
-    lookup = getattr(getattr(request, "_request", request), READ_ALONG_ATTR, None)
-    if lookup is None or lookup.user_id != user_id or lookup.idents.get("course") != course_id:
-        return None
-    return lookup
 
 
 def get_by_id(queryset: QuerySet, raw_id: Any, *, what: str):
@@ -236,13 +153,11 @@ def access_summary(user, *, lookup: Lookup | None = None) -> dict:
 
 
 def access_summary_for_request(request) -> dict:
-    """The summary, computed once per request and shared by middleware and views."""
-    http_request = getattr(request, "_request", request)
-    summary = getattr(http_request, _SUMMARY_ATTR, None)
-    if summary is None:
-        summary = access_summary(request.user, lookup=request_lookup(http_request))
-        setattr(http_request, _SUMMARY_ATTR, summary)
-    return summary
+    """The summary, computed once per request (``AccessContext``) and shared by its views."""
+    context = access_context(request)
+    if context.summary is None:
+        context.summary = access_summary(request.user, lookup=context.lookup)
+    return context.summary
 
 
 def _family(lookup: Lookup, family: str, load):

@@ -1,38 +1,78 @@
-"""A lean GET for the hottest read endpoints (the access checks).
+"""A lean GET for the hottest read endpoints (the access checks), which fails closed.
 
 DRF's dispatch wraps the request, negotiates content, runs version/permission/throttle hooks and
 renders through its JSON renderer: about 160 us per request on the reference machine
 (../shared/PERFORMANCE.md), as much as the whole Redis round trip. For a GET that carries a bearer
 token, ``BearerGetFastPath`` instead authenticates with the view's first authentication class,
-calls the view's ``get_payload`` (which its ``get`` wraps in a DRF ``Response``) and renders the
-data with Django's ``JsonResponse``. Errors go through
-the project's exception handler, so the envelope and headers are the same. Every other request
-(no bearer token, session users, other methods) takes DRF's full dispatch, and the OpenAPI schema
-is still generated from the DRF view.
+runs the view's permission checks, calls the view's ``get_payload`` (which its ``get`` wraps in a
+DRF ``Response``) and renders the data with Django's ``JsonResponse``. Errors go through the
+project's exception handler, so the envelope and headers are the same. Every other request (no
+bearer token, session users, other methods) takes DRF's full dispatch, and the OpenAPI schema is
+still generated from the DRF view.
+
+What the fast path cannot honour is refused when the view class is created (ImproperlyConfigured),
+never silently skipped: throttles, versioning, and permissions other than the ones below.
+``AllowAny`` and ``IsAuthenticated`` (and ``IsAuthenticatedOrReadOnly``, for a GET) hold once the
+bearer token authenticated, so they are not evaluated again (that would build the lazy cached
+user); any other permission must read only ``request.user``, ``request.auth`` and the method, and
+say so with ``fast_path_safe = True`` (DRF's ``IsAdminUser`` is taken as such).
 """
 
-from django.http import JsonResponse
-from rest_framework import exceptions
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, permissions
 
 from etrainer.api.exception_handler import api_exception_handler
 
-_COMPACT = {"separators": (",", ":")}
+COMPACT = {"separators": (",", ":")}
+SATISFIED_BY_AUTHENTICATION = (
+    permissions.AllowAny,
+    permissions.IsAuthenticated,
+    permissions.IsAuthenticatedOrReadOnly,
+)
+EVALUATED = (permissions.IsAdminUser,)
+
+
+def fast_path_refusal(view_class) -> str | None:
+    """Why the fast path cannot serve this view class as DRF would, or None."""
+    if view_class.throttle_classes:
+        return "it has throttle classes, which the fast path does not run"
+    if view_class.versioning_class is not None:
+        return "it has a versioning class, which the fast path does not run"
+    for permission in view_class.permission_classes:
+        if not isinstance(permission, type):
+            return f"its permission {permission!r} is composed; name one class per check"
+        if not issubclass(permission, SATISFIED_BY_AUTHENTICATION + EVALUATED) and not getattr(
+            permission, "fast_path_safe", False
+        ):
+            return f"its permission {permission.__name__} is not marked fast_path_safe"
+    return None
 
 
 class BearerGetFastPath:
     """Mixin for an APIView whose ``get`` returns ``Response(self.get_payload(request, ...))``."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        reason = fast_path_refusal(cls)
+        if reason is not None:
+            raise ImproperlyConfigured(f"{cls.__qualname__} cannot use BearerGetFastPath: {reason}")
+        cls.fast_path_permissions = tuple(
+            permission
+            for permission in cls.permission_classes
+            if not issubclass(permission, SATISFIED_BY_AUTHENTICATION)
+        )
+        cls.fast_path_authenticator = None
+
     def get_payload(self, request, *args, **kwargs):
         raise NotImplementedError
 
     @classmethod
-    def _fast_path_authenticator(cls):
+    def authenticator(cls):
         """One instance per view class: authentication classes keep no per-request state."""
-        authenticator = cls.__dict__.get("_authenticator")
-        if authenticator is None:
-            authenticator = cls.authentication_classes[0]()
-            cls._authenticator = authenticator
-        return authenticator
+        if cls.fast_path_authenticator is None:
+            cls.fast_path_authenticator = cls.authentication_classes[0]()
+        return cls.fast_path_authenticator
 
     def dispatch(self, request, *args, **kwargs):
         if request.method != "GET" or not request.META.get("HTTP_AUTHORIZATION", "").startswith(
@@ -41,14 +81,15 @@ class BearerGetFastPath:
             return super().dispatch(request, *args, **kwargs)
         self.args, self.kwargs, self.request = args, kwargs, request
         request.parser_context = {"view": self, "args": args, "kwargs": kwargs}
-        authenticator = self._fast_path_authenticator()
+        authenticator = self.authenticator()
         try:
             user_and_token = authenticator.authenticate(request)
             if user_and_token is None:
                 raise exceptions.NotAuthenticated()
             request.user, request.auth = user_and_token
+            self.check_fast_path_permissions(request)
             return JsonResponse(
-                self.get_payload(request, *args, **kwargs), safe=False, json_dumps_params=_COMPACT
+                self.get_payload(request, *args, **kwargs), safe=False, json_dumps_params=COMPACT
             )
         except Exception as exc:
             if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
@@ -56,12 +97,23 @@ class BearerGetFastPath:
             response = api_exception_handler(exc, {"view": self, "request": request})
             if response is None:
                 raise
-        return _as_json(response)
+        return as_json(response)
+
+    def check_fast_path_permissions(self, request: HttpRequest) -> None:
+        """DRF's ``check_permissions`` for the permissions authentication does not settle; the
+        user is authenticated here, so a refusal is a 403."""
+        for permission_class in self.fast_path_permissions:
+            permission = permission_class()
+            if not permission.has_permission(request, self):
+                raise exceptions.PermissionDenied(
+                    detail=getattr(permission, "message", None),
+                    code=getattr(permission, "code", None),
+                )
 
 
-def _as_json(response) -> JsonResponse:
+def as_json(response) -> JsonResponse:
     json_response = JsonResponse(
-        response.data, status=response.status_code, safe=False, json_dumps_params=_COMPACT
+        response.data, status=response.status_code, safe=False, json_dumps_params=COMPACT
     )
     for name, value in response.headers.items():
         if name.lower() != "content-type":

@@ -15,4 +15,4 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [  # noqa: F405
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":  # noqa: F405
     # No REDIS_URL: the single-process development server, where a per-process counter is shared
     # by every request. Production settings never silence this (a real shared cache is required).
-    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]  # noqa: F405
+    SILENCED_SYSTEM_CHECKS += ["ratelimit.E002"]  # noqa: F405

@@ -1,4 +1,4 @@
-"""The access check's dedicated Redis connection, against the test run's real redis-server."""
+"""The hot path's held Redis connection, against the test run's real redis-server."""
 
 import os
 import threading
@@ -106,13 +106,6 @@ def test_an_error_reply_in_a_batch_is_raised_and_the_next_batch_is_clean(direct,
     assert direct.execute_many(pool, [("GET", "etr:test:direct"), ("PING",)]) == [b"x", b"PONG"]
 
 
-def test_the_project_pool_round_trips_straight_on_the_socket(direct, pool):
-    """Under the project's settings (hiredis, bytes, no TLS) the lean path is the one taken."""
-    direct.execute(pool, "PING")
-
-    assert direct.connections[pool]._poller is not None
-
-
 def test_a_connection_the_server_closed_is_replaced_before_use_without_opening_the_breaker(
     direct, pool, redis_server
 ):
@@ -141,7 +134,8 @@ def test_bytes_nobody_asked_for_are_never_read_as_the_next_reply(direct, pool):
     first_id = client_id(direct, pool)
     # A reply arrives that no command of this round trip asked for (e.g. left by an interrupted
     # call): the next command must get its own reply, on a fresh connection.
-    direct.connections[pool].connection._sock.sendall(b"*2\r\n$4\r\nECHO\r\n$5\r\nstale\r\n")
+    connection = direct.held(pool).connection
+    connection.send_packed_command(connection.pack_command("ECHO", "stale"))
     time.sleep(0.05)
 
     assert direct.execute(pool, "ECHO", "fresh") == b"fresh"
@@ -204,5 +198,4 @@ def test_a_connection_redis_py_decodes_keeps_redis_py_s_own_reading(direct, pool
     )
 
     assert direct.execute(decoding, "ECHO", "text") == "text"
-    assert direct.connections[decoding]._poller is None
     decoding.disconnect()

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.urls import resolve
 from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,11 @@ def responses(status: int) -> float:
 
 
 def unnamed_view_responses(status: int, method: str = "GET") -> float:
-    labels = {"status": str(status), "view": "<unnamed view>", "method": method}
+    return view_responses(status, "<unnamed view>", method)
+
+
+def view_responses(status: int, view: str, method: str = "GET") -> float:
+    labels = {"status": str(status), "view": view, "method": method}
     return REGISTRY.get_sample_value(BY_STATUS_VIEW, labels) or 0.0
 
 
@@ -23,15 +28,16 @@ def test_the_rate_limiters_429_is_counted(settings):
     # given: the default group limited to 2 calls a minute
     settings.RATELIMIT_RATES = {**settings.RATELIMIT_RATES, "default": "2/m"}
     client = Client()
-    before = responses(429), unnamed_view_responses(429)
+    view = resolve("/api/me").view_name
+    before = responses(429), view_responses(429, view)
 
     # when
     statuses = [client.get("/api/me").status_code for _ in range(4)]
 
-    # then
+    # then: counted, under the view they were refused for (the limiter counts in process_view)
     assert statuses[2:] == [429, 429]
     assert responses(429) - before[0] == 2
-    assert unnamed_view_responses(429) - before[1] == 2
+    assert view_responses(429, view) - before[1] == 2
 
 
 def test_a_fail_closed_503_is_counted(settings, redis_server):

@@ -10,15 +10,17 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
-from etrainer.api.authentication import CachedJWTAuthentication, verified_tokens
-from subscriptions.selectors import LOOKUP_ATTR
+from etrainer.api.authentication import verified_tokens
+from subscriptions.authentication import CachedJWTAuthentication
+from subscriptions.request_context import request_lookup
 
 pytestmark = pytest.mark.django_db
 
 
 def _authenticate(token: str):
     request = APIRequestFactory().get("/api/me/access", HTTP_AUTHORIZATION=f"Bearer {token}")
-    return CachedJWTAuthentication().authenticate(Request(request)), request
+    drf_request = Request(request)
+    return CachedJWTAuthentication().authenticate(drf_request), drf_request
 
 
 def test_cached_user_is_a_real_user_that_saves_only_its_loaded_fields(
@@ -32,7 +34,7 @@ def test_cached_user_is_a_real_user_that_saves_only_its_loaded_fields(
 
     assert isinstance(user, User)
     assert user.pk == learner.pk
-    assert getattr(request, LOOKUP_ATTR).user_id == str(learner.pk)
+    assert request_lookup(request).user_id == str(learner.pk)
     assert User.objects.filter(pk=user.pk).exists()
     user.first_name = "Renamed"
     user.save()

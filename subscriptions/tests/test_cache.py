@@ -187,14 +187,12 @@ def test_fetch_reads_back_what_store_wrote_with_every_type_intact(subscribed_lea
 def test_values_are_decoded_as_the_backend_would_with_another_serializer(redis_server):
     from django_redis.cache import RedisCache
 
-    json_backend = RedisCache(
-        redis_server.url,
-        {"OPTIONS": {"SERIALIZER": "django_redis.serializers.json.JSONSerializer"}},
-    )
+    json_options = {"SERIALIZER": "django_redis.serializers.json.JSONSerializer"}
+    json_backend = RedisCache(redis_server.url, {"OPTIONS": json_options})
     pickle_backend = RedisCache(redis_server.url, {})
 
-    assert access_cache._decoder(pickle_backend.client) is pickle.loads
-    json_decode = access_cache._decoder(json_backend.client)
+    assert access_cache.decoder(pickle_backend.client, {}) is pickle.loads
+    json_decode = access_cache.decoder(json_backend.client, json_options)
     assert json_decode is not pickle.loads
     assert json_decode(json_backend.client.encode(["a", 1])) == ["a", 1]
 
@@ -300,11 +298,11 @@ def test_after_recovery_warm_access_is_query_free_again(
 
 
 def test_a_read_along_serves_only_the_user_and_course_it_was_planned_for(rf):
-    from subscriptions.selectors import READ_ALONG_ATTR, read_along_lookup
+    from subscriptions.request_context import access_context, read_along_lookup
 
     request = rf.get(ACCESS)
     planned = access_cache.plan_read("7", ("user", "sub"), course_id="3")
-    setattr(request, READ_ALONG_ATTR, access_cache.lookup_from(planned, {}))
+    access_context(request).read_along = access_cache.lookup_from(planned, {})
 
     assert read_along_lookup(request, "7", "3") is not None
     assert read_along_lookup(request, "8", "3") is None
@@ -315,8 +313,8 @@ def test_a_read_along_serves_only_the_user_and_course_it_was_planned_for(rf):
 def test_with_the_rate_limiter_on_a_warm_check_resolves_its_url_once(
     subscribed_learner, learner_client, settings, monkeypatch
 ):
-    """The limiter's read-along needs the view before Django resolves the request: it remembers
-    where a path routes instead of resolving it a second time."""
+    """The limiter plans its read-along in process_view, on Django's own resolution: the path is
+    resolved once."""
     from django.urls import get_resolver
     from django.urls.resolvers import URLResolver
 
@@ -337,12 +335,15 @@ def test_with_the_rate_limiter_on_a_warm_check_resolves_its_url_once(
     assert resolved == [ACCESS]
 
 
-def test_the_read_along_follows_a_changed_urlconf(rf, subscribed_learner, settings):
-    from subscriptions.selectors import access_read_along
+def test_the_read_along_is_planned_only_for_views_of_the_cached_authentication(
+    rf, subscribed_learner
+):
+    from django.urls import resolve
 
-    request = rf.get(ACCESS)
-    assert access_read_along(request, str(subscribed_learner.pk)) is not None
+    from subscriptions.authentication import access_read_along
 
-    settings.ROOT_URLCONF = "monitoring.urls"  # no /api/ routes at all
+    access, other = rf.get(ACCESS), rf.get("/api/me")
+    access.resolver_match, other.resolver_match = resolve(ACCESS), resolve("/api/me")
 
-    assert access_read_along(rf.get(ACCESS), str(subscribed_learner.pk)) is None
+    assert access_read_along(access, str(subscribed_learner.pk)) is not None
+    assert access_read_along(other, str(subscribed_learner.pk)) is None

@@ -1,9 +1,17 @@
 """Bearer GETs of the access checks skip DRF's dispatch; clients must not see a difference."""
 
+import json
+
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import RequestFactory
+from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.test import APIClient
+from rest_framework.throttling import UserRateThrottle
+from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import bearer_client
+from subscriptions.apis import MyAccessApi
 from subscriptions.tests.factories import CourseGrantFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +60,46 @@ def test_fast_path_errors_keep_the_envelope(learner_client):
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def bearer_get(user, path="/api/me/access"):
+    token = AccessToken.for_user(user)
+    return RequestFactory().get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_a_staff_only_permission_on_a_fast_path_view_refuses_a_learners_bearer_get(
+    subscribed_learner, staff_user
+):
+    # given the access check with a staff-only permission added
+    class StaffOnlyAccessApi(MyAccessApi):
+        permission_classes = [IsAuthenticated, IsAdminUser]
+
+    view = StaffOnlyAccessApi.as_view()
+
+    # when a learner and a staff member call it with their bearer tokens
+    learner_response = view(bearer_get(subscribed_learner))
+    staff_response = view(bearer_get(staff_user))
+
+    # then the learner is refused in the envelope, the staff member served
+    assert learner_response.status_code == 403
+    assert json.loads(learner_response.content)["error"]["code"] == "permission_denied"
+    assert staff_response.status_code == 200
+    assert view(bearer_get(subscribed_learner)).status_code == 403  # not only on first use
+
+
+def test_a_throttle_on_a_fast_path_view_is_refused_when_the_class_is_created():
+    with pytest.raises(ImproperlyConfigured, match="throttle"):
+
+        class ThrottledAccessApi(MyAccessApi):
+            throttle_classes = [UserRateThrottle]
+
+
+def test_a_permission_the_fast_path_cannot_vouch_for_is_refused_when_the_class_is_created():
+    class ReadsTheQueryString(BasePermission):
+        def has_permission(self, request, view):
+            return request.query_params.get("ok") == "1"
+
+    with pytest.raises(ImproperlyConfigured, match="ReadsTheQueryString"):
+
+        class CustomAccessApi(MyAccessApi):
+            permission_classes = [IsAuthenticated, ReadsTheQueryString]

@@ -54,7 +54,7 @@ def test_production_refuses_a_cache_that_cannot_share_rate_limits(tmp_path):
     result = manage("check", "--deploy", env=env)
 
     assert result.returncode != 0
-    assert "django_ratelimit.E003" in result.stderr
+    assert "ratelimit.E002" in result.stderr
 
 
 @pytest.mark.slow
@@ -65,7 +65,7 @@ def test_production_security_settings(tmp_path):
         "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
         "s.SIMPLE_JWT['ROTATE_REFRESH_TOKENS'], s.SIMPLE_JWT['BLACKLIST_AFTER_ROTATION'], "
         "s.SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds(), len(s.AUTH_PASSWORD_VALIDATORS), "
-        "'django_ratelimit.E003' in s.SILENCED_SYSTEM_CHECKS, s.CORS_ALLOW_ALL_ORIGINS)"
+        "'ratelimit.E002' in s.SILENCED_SYSTEM_CHECKS, s.CORS_ALLOW_ALL_ORIGINS)"
     )
 
     result = manage("shell", "-c", code, env=env)
