@@ -5,6 +5,7 @@ import pytest
 from etrainer.tests.subprocess_env import manage, production_env
 from payments.models import WebhookEvent
 from subscriptions.models import Subscription
+from subscriptions.services import subscription_create
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,22 @@ def test_production_settings_refuse_the_dev_checkout(tmp_path):
     assert refused.returncode != 0
     assert "STRIPE_DEV_CHECKOUT" in refused.stderr
     assert accepted.returncode == 0, accepted.stderr
+
+
+def test_a_staff_granted_paid_subscription_can_be_replaced_through_checkout(
+    dev_checkout, paid_plan, premium_plan, learner, learner_client
+):
+    # given: the demo learner's kind of subscription, granted without payment
+    granted = subscription_create(user=learner, plan_code="pro", complimentary=True)
+    assert learner_client.get("/api/me/access").json()["tier"] == 2
+
+    # when: renewing it would be a free period; buying premium goes through checkout
+    renew = learner_client.post(f"/api/subscriptions/{granted.pk}/renew")
+    body = learner_client.post("/api/subscriptions", {"plan": "premium"}, format="json").json()
+    learner_client.post(body["checkout_url"] + "/complete")
+
+    # then
+    assert renew.status_code == 409
+    assert renew.json()["error"]["details"]["reason"] == "checkout_required"
+    assert Subscription.objects.get(pk=granted.pk).status == "expired"
+    assert learner_client.get("/api/me/access").json()["tier"] == 3

@@ -38,11 +38,11 @@ def is_dev_billing(stripe_subscription_id: str | None) -> bool:
 def subscription_checkout_start(*, user, plan: Plan) -> Subscription:
     """A ``pending`` subscription and its Checkout Session; nothing gives access yet.
 
-    Allowed beside a live free subscription (the paid one replaces it once paid), not beside a
-    paid or past-due one (switch or renew that instead).
+    Allowed beside a live free or staff-granted subscription (the paid one replaces it once
+    paid), not beside a Stripe-billed or past-due one (switch or renew that instead).
     """
-    held = Subscription.objects.filter(live_key=str(user.pk)).select_related("plan").first()
-    if held and (held.plan.is_paid or held.status == SubscriptionStatus.PAST_DUE):
+    held = Subscription.objects.filter(live_key=str(user.pk)).first()
+    if held and (held.stripe_subscription_id or held.status == SubscriptionStatus.PAST_DUE):
         raise conflict(
             "You already have a paid subscription; switch or renew it instead.",
             Reason.ALREADY_SUBSCRIBED,
