@@ -413,3 +413,20 @@ def test_payment_records_survive_the_user_anonymised(
     assert (payment.user_id, payment.subscription_id) == (None, None)
     assert (payment.amount_cents, payment.plan_code) == (1900, "pro")
     assert StripeCustomer.objects.get(stripe_customer_id="cus_1").user_id is None
+
+
+def test_a_renewal_turned_off_at_stripe_shows_as_auto_renew_false(
+    fake_stripe, paid_plan, learner, learner_client, api_client
+):
+    # given
+    body = subscribed(learner_client, api_client, created=int(time.time()) - 10)
+    obj = {"id": "sub_1", "object": "subscription", "cancel_at_period_end": True}
+
+    # when: the learner cancels in Stripe's Customer Portal
+    updated = event("customer.subscription.updated", obj, event_id="evt_upd")
+    assert deliver(api_client, updated).status_code == 200
+
+    # then: shown truthfully, access kept until the end
+    mine = learner_client.get(f"/api/subscriptions/{body['id']}").json()
+    assert (mine["status"], mine["auto_renew"]) == ("cancelled", False)
+    assert tier(learner_client) == 2
