@@ -2,12 +2,10 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from etrainer.api.authentication import CachedJWTAuthentication
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.api.schema import error_response
 from payments import services
@@ -74,7 +72,6 @@ class DevCheckoutApi(APIView):
     """Development only (``STRIPE_DEV_CHECKOUT``, refused by production settings): the checkout
     a pending paid subscription points at when no Stripe keys are set. 404 when it is off."""
 
-    authentication_classes = [CachedJWTAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=[SESSION_ID], responses=DevCheckoutOutputSerializer)
@@ -96,7 +93,6 @@ class DevCheckoutCompleteApi(APIView):
     """Development only: pay the session; the signed ``checkout.session.completed`` event goes
     through the webhook's own verification and handling."""
 
-    authentication_classes = [CachedJWTAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(parameters=[SESSION_ID], request=None, responses=WebhookOutputSerializer)
