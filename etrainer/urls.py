@@ -11,6 +11,7 @@ from media.urls import file_urlpatterns as media_file_urls
 from media.urls import urlpatterns as media_urls
 from monitoring.api_urls import urlpatterns as monitoring_api_urls
 from notifications.urls import urlpatterns as notifications_urls
+from payments.urls import urlpatterns as payments_urls
 from subscriptions.urls import urlpatterns as subscriptions_urls
 
 # One flat list under api/, the access checks first: each nested include costs every request a
@@ -23,6 +24,7 @@ api_patterns = [
     *media_urls,
     *jobs_urls,
     *monitoring_api_urls,
+    *payments_urls,
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     # Last: what no route above matched (DEBUG on included) answers the JSON envelope.

@@ -50,6 +50,13 @@ JOBS: dict[str, JobSpec] = {
             in_words="every hour, on the hour",
         ),
         JobSpec(
+            name="notify_expiring_subscriptions",
+            task="subscriptions.tasks.notify_expiring_subscriptions_task",
+            description="Email learners whose paid, non-renewing subscription ends within 3 days.",
+            crontab=Crontab(minute="30"),
+            in_words="every hour, at half past",
+        ),
+        JobSpec(
             name="reset_ai_tokens",
             task="subscriptions.tasks.reset_ai_tokens_task",
             description="Start a new AI-token period for every account, in bulk.",

@@ -16,6 +16,7 @@ class PlanAdmin(admin.ModelAdmin):
         "currency",
         "duration_days",
         "ai_tokens_per_period",
+        "stripe_price_id",
         "is_active",
     )
     list_filter = ("is_active", "tier", "currency")
@@ -52,11 +53,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionAdminForm
     list_display = ("user", "plan", "status", "started_at", "ends_at", "auto_renew", "cancelled_at")
     list_filter = ("status", "plan", "auto_renew")
-    search_fields = ("user__email", "plan__code")
+    search_fields = ("user__email", "plan__code", "stripe_subscription_id", "checkout_session_id")
     autocomplete_fields = ("user",)
     list_select_related = ("user", "plan")
     date_hierarchy = "ends_at"
-    readonly_fields = ("created_at",)
+    readonly_fields = (
+        "created_at", "checkout_session_id", "stripe_subscription_id", "billing_event_at",
+    )  # fmt: skip
 
     def save_model(self, request, obj, form, change):
         subscription_staff_save(subscription=obj)

@@ -24,7 +24,7 @@ COURSE_ID = OpenApiParameter("course_id", str, OpenApiParameter.PATH)
 CONFLICT = error_response(
     "Conflicts with the subscription's current state; details.reason says how "
     "(already_subscribed, plan_inactive, same_plan, subscription_not_live, already_cancelled, "
-    "changed_concurrently)."
+    "changed_concurrently, plan_not_purchasable, checkout_required, renews_automatically)."
 )
 
 
@@ -36,7 +36,8 @@ class SubscriptionsApi(APIView):
 def _paginated(view: APIView, request, queryset, serializer_class) -> Response:
     paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    data = serializer_class(page, many=True, context={"request": request}).data
+    return paginator.get_paginated_response(data)
 
 
 class PlanOutputSerializer(serializers.Serializer):
@@ -70,7 +71,17 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     started_at = DateTimeField()
     ends_at = DateTimeField()
     cancelled_at = DateTimeField(allow_null=True)
-    auto_renew = serializers.BooleanField()
+    auto_renew = serializers.BooleanField(
+        help_text="Whether it renews at its end (Stripe-billed: not cancel_at_period_end)."
+    )
+    checkout_url = serializers.SerializerMethodField(
+        help_text="Where to pay a pending paid subscription (a Stripe Checkout page); else empty."
+    )
+
+    def get_checkout_url(self, subscription) -> str:
+        url = subscription.checkout_url if subscription.status == "pending" else ""
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if url and request else url
 
 
 class PlanInputSerializer(serializers.Serializer):
@@ -78,8 +89,9 @@ class PlanInputSerializer(serializers.Serializer):
 
 
 class SubscriptionListCreateApi(SubscriptionsApi):
-    """GET: my subscriptions, newest first. POST: subscribe to a plan (a free plan is active at
-    once; one live subscription at a time)."""
+    """GET: my subscriptions, newest first. POST: subscribe to a plan. A free plan is active at
+    once (one live subscription at a time); a paid plan answers a ``pending`` subscription with a
+    ``checkout_url``: it becomes active only when Stripe's webhook reports the payment."""
 
     pagination_class = PageNumberPagination
 
@@ -100,9 +112,8 @@ class SubscriptionListCreateApi(SubscriptionsApi):
         subscription = services.subscription_create(
             user=request.user, plan_code=serializer.validated_data["plan"]
         )
-        return Response(
-            SubscriptionOutputSerializer(subscription).data, status=status.HTTP_201_CREATED
-        )
+        data = SubscriptionOutputSerializer(subscription, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class SubscriptionDetailApi(SubscriptionsApi):

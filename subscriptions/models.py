@@ -12,6 +12,8 @@ class Plan(models.Model):
     tier = models.PositiveSmallIntegerField(default=0)
     ai_tokens_per_period = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # The recurring Stripe Price a paid plan is sold at (set by staff); checkout needs it.
+    stripe_price_id = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["tier", "code"]
@@ -20,16 +22,25 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def is_paid(self) -> bool:
+        return self.price_cents > 0
+
 
 class SubscriptionStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACTIVE = "active", "Active"
     CANCELLED = "cancelled", "Cancelled"
     EXPIRED = "expired", "Expired"
+    # Stripe could not collect a renewal: no paid tier until an invoice is paid (or it ends).
+    PAST_DUE = "past_due", "Past due"
 
 
 # A cancelled subscription keeps its access until ends_at: both statuses are "live".
 LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELLED)
+# Statuses that hold the user's one live slot (``live_key``) until ends_at: the live ones, and a
+# past-due one, which gives no access but may still be paid and so blocks a second subscription.
+HELD_STATUSES = (*LIVE_STATUSES, SubscriptionStatus.PAST_DUE)
 
 
 class Subscription(models.Model):
@@ -56,6 +67,13 @@ class Subscription(models.Model):
     auto_renew = models.BooleanField(default=True)
     live_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Stripe billing (paid plans): the Checkout Session that starts it, the Stripe Subscription
+    # that bills it, and the ``created`` time of the last Stripe event applied to it (events may
+    # arrive out of order: an older one never overrides a newer one).
+    checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    checkout_url = models.URLField(max_length=2048, blank=True, default="")
+    stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    billing_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -18,3 +18,11 @@ def expire_subscriptions_task(run: JobContext, batch_size: int = services.JOB_BA
 def reset_ai_tokens_task(run: JobContext, batch_size: int = services.JOB_BATCH_SIZE) -> int:
     """Start the current month's AI-token period for every account still in an older one."""
     return services.ai_tokens_reset_due(batch_size=batch_size, progress=run.add_items)
+
+
+@job_task("notify_expiring_subscriptions")
+def notify_expiring_subscriptions_task(
+    run: JobContext, batch_size: int = services.JOB_BATCH_SIZE
+) -> int:
+    """Email the learners whose paid subscription ends within three days and will not renew."""
+    return services.subscriptions_notify_expiring(batch_size=batch_size, progress=run.add_items)

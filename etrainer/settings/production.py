@@ -69,6 +69,15 @@ if MEDIA_BACKEND == "local":  # noqa: F405
             f"DJANGO_MEDIA_ROOT={MEDIA_ROOT} is the media app's code; use /app/var/media."  # noqa: F405
         )
 
+# --- payments: the development checkout activates paid plans without Stripe; never here. ---
+if env.bool("STRIPE_DEV_CHECKOUT", default=False):
+    raise ImproperlyConfigured(
+        "STRIPE_DEV_CHECKOUT is on: production settings refuse the development checkout. Unset it "
+        "and set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
+    )
+STRIPE_DEV_CHECKOUT = False
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
 }

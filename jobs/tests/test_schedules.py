@@ -21,6 +21,11 @@ EXPECTED = {  # DESIGN.md §8: minute hour day-of-month month day-of-week
     "purge_revoked_tokens": ("accounts.tasks.purge_revoked_tokens_task", "30 4 * * *"),
     # not in §8: emails whose queuing was lost (broker down, retries spent) are queued again
     "requeue_unsent_emails": ("notifications.tasks.requeue_unsent_emails_task", "*/15 * * * *"),
+    # not in §8: the "expiring soon" email of a paid subscription that will not renew
+    "notify_expiring_subscriptions": (
+        "subscriptions.tasks.notify_expiring_subscriptions_task",
+        "30 * * * *",
+    ),
 }
 
 

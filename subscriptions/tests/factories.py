@@ -23,7 +23,7 @@ class PlanFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"plan{n}")
     name = factory.LazyAttribute(lambda plan: plan.code.title())
-    price_cents = 900
+    price_cents = 0  # free: the generic subscription rules; paid tests set a price
     currency = "EUR"
     duration_days = 30
     tier = 1

@@ -44,6 +44,15 @@ def _switch_body():
     return {"plan": PlanFactory(code="other-plan").code}
 
 
+def _dev_checkout_session(owner):
+    """A pending paid subscription's development checkout (on in the test settings)."""
+    from subscriptions.services import subscription_create
+    from subscriptions.tests.factories import PlanFactory
+
+    plan = PlanFactory(code="paid-plan", price_cents=1900)
+    return subscription_create(user=owner, plan_code=plan.code).checkout_session_id
+
+
 def _exam(owner):
     from learning.tests.factories import ExamHistoryFactory
 
@@ -72,6 +81,10 @@ OBJECT_ENDPOINTS = {
     "subscription renew": ObjectEndpoint("post", "/api/subscriptions/{id}/renew", _subscription),
     "subscription switch": ObjectEndpoint(
         "post", "/api/subscriptions/{id}/switch", _subscription, body=_switch_body
+    ),
+    "dev checkout": ObjectEndpoint("get", "/api/payments/dev/checkout/{id}", _dev_checkout_session),
+    "dev checkout complete": ObjectEndpoint(
+        "post", "/api/payments/dev/checkout/{id}/complete", _dev_checkout_session
     ),
     "exam history detail": ObjectEndpoint("get", "/api/exams/history/{id}", _exam),
     "notification read": ObjectEndpoint("post", "/api/notifications/{id}/read", _notification),

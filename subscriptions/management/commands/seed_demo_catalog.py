@@ -42,7 +42,7 @@ class Command(BaseCommand):
         if learner is None:
             self.stdout.write("No demo learner; no subscription created.")
         elif live_subscription(user_id=learner.pk) is None:
-            subscription_create(user=learner, plan_code=DEMO_PLAN)
+            subscription_create(user=learner, plan_code=DEMO_PLAN, complimentary=True)
             self.stdout.write(f"Subscribed {learner.email} to the {DEMO_PLAN} plan.")
 
     @staticmethod

@@ -1,0 +1,108 @@
+"""Stripe's webhook and the development checkout. Views are thin: the services do the work."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from etrainer.api.errors import ApplicationError, ErrorCode
+from etrainer.api.schema import error_response
+from payments import services
+from payments.models import WebhookEventStatus
+
+SESSION_ID = OpenApiParameter("session_id", str, OpenApiParameter.PATH)
+
+
+class WebhookOutputSerializer(serializers.Serializer):
+    event = serializers.CharField()
+    type = serializers.CharField()
+    status = serializers.CharField()
+    duplicate = serializers.BooleanField()
+
+
+class StripeWebhookApi(APIView):
+    """Stripe's events (``Stripe-Signature`` checked with ``STRIPE_WEBHOOK_SECRET``). A bad or
+    missing signature is a 400 and changes nothing; an event id seen before changes nothing
+    (``duplicate``); one that could not be applied is a 503, so that Stripe sends it again."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={
+            200: WebhookOutputSerializer,
+            400: error_response("Missing or invalid Stripe signature (reason invalid_signature)."),
+            503: error_response("The event was stored but could not be applied; Stripe retries."),
+        },
+    )
+    def post(self, request):
+        event, applied = services.webhook_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+        if event.status == WebhookEventStatus.FAILED:
+            raise ApplicationError(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The event could not be applied yet.",
+                status=503,
+                details={"event": event.event_id},
+            )
+        return Response(
+            {
+                "event": event.event_id,
+                "type": event.type,
+                "status": event.status,
+                "duplicate": not applied,
+            }
+        )
+
+
+class DevCheckoutOutputSerializer(serializers.Serializer):
+    session = serializers.CharField()
+    subscription = serializers.CharField()
+    plan = serializers.CharField()
+    price_cents = serializers.IntegerField()
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    complete_url = serializers.CharField()
+
+
+class DevCheckoutApi(APIView):
+    """Development only (``STRIPE_DEV_CHECKOUT``, refused by production settings): the checkout
+    a pending paid subscription points at when no Stripe keys are set. 404 when it is off."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[SESSION_ID], responses=DevCheckoutOutputSerializer)
+    def get(self, request, session_id):
+        subscription = services.dev_checkout_session(user=request.user, session_id=session_id)
+        data = {
+            "session": session_id,
+            "subscription": str(subscription.pk),
+            "plan": subscription.plan.code,
+            "price_cents": subscription.plan.price_cents,
+            "currency": subscription.plan.currency,
+            "status": subscription.status,
+            "complete_url": request.build_absolute_uri(request.path + "/complete"),
+        }
+        return Response(DevCheckoutOutputSerializer(data).data)
+
+
+class DevCheckoutCompleteApi(APIView):
+    """Development only: pay the session; the signed ``checkout.session.completed`` event goes
+    through the webhook's own verification and handling."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=[SESSION_ID], request=None, responses=WebhookOutputSerializer)
+    def post(self, request, session_id):
+        event = services.dev_checkout_complete(user=request.user, session_id=session_id)
+        return Response(
+            {
+                "event": event.event_id,
+                "type": event.type,
+                "status": event.status,
+                "duplicate": False,
+            }
+        )

@@ -1,0 +1,129 @@
+"""The expiry job's steps: end due subscriptions, notify their users (and warn them before)."""
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from notifications.models import NotificationChannel, NotificationKind
+from notifications.services import NotificationDraft, notifications_create_many
+from subscriptions import cache as access_cache
+from subscriptions.models import HELD_STATUSES, Plan, Subscription, SubscriptionStatus
+from subscriptions.services.ai_tokens import zero_token_quotas
+from subscriptions.services.common import JOB_BATCH_SIZE
+
+
+def subscriptions_expire_due(
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = JOB_BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Mark live subscriptions past ``ends_at`` expired, in batches; idempotent and re-runnable.
+
+    A batch is ``batch_size`` (pk, user id) pairs read on the (status, ends_at) index, unordered
+    (a sort would read every due row per batch). Its steps are ordered so that a run killed
+    half-way is completed by the next run, which selects the same rows again (they stay due until
+    the status update): first the in-app notices (keyed per subscription, so none is sent twice),
+    then the users' AI-token quota (unless they hold a live subscription again), then the status
+    update (same due condition: a row changed meanwhile is left alone), then the users' cache
+    entries in one bulk delete. A constant number of queries per batch, whatever N.
+    """
+    now = now or timezone.now()
+    due = Subscription.objects.filter(status__in=HELD_STATUSES, ends_at__lte=now).order_by()
+    total = 0
+    paid_plans = set(Plan.objects.filter(price_cents__gt=0).values_list("pk", flat=True))
+    while batch := list(due.values_list("pk", "user_id", "plan_id")[:batch_size]):
+        notify_expired(batch, paid=frozenset(pk for pk, _, plan in batch if plan in paid_plans))
+        user_ids = [user_id for _, user_id, _ in batch]
+        zero_token_quotas(user_ids=user_ids, now=now)
+        expired = due.filter(pk__in=[pk for pk, _, _ in batch]).update(
+            status=SubscriptionStatus.EXPIRED, live_key=None
+        )
+        access_cache.invalidate_users(user_ids, families=("sub", "ai"))
+        total += expired
+        if progress:
+            progress(expired)
+    return total
+
+
+def notify_expired(batch: list[tuple[Any, ...]], *, paid: frozenset = frozenset()) -> int:
+    """One in-app notice per expired subscription, and an email too for the paid ones (``paid``:
+    their pks): one read of the existing keys, one bulk insert.
+
+    The users are id-only instances (the notice needs only ``user_id``), so no user row is read.
+    """
+    user_model = get_user_model()
+    drafts = []
+    for pk, user_id, *_ in batch:
+        channels = [NotificationChannel.IN_APP]
+        if pk in paid:
+            channels.append(NotificationChannel.EMAIL)
+        drafts += [
+            NotificationDraft(
+                user=user_model(pk=user_id),
+                kind=NotificationKind.SUBSCRIPTION_EXPIRED,
+                title="Your subscription has ended",
+                body="Renew it or choose a plan to keep access to your courses.",
+                channel=channel,
+                dedupe_key=f"subscription-expired:{pk}"
+                + ("" if channel == NotificationChannel.IN_APP else ":email"),
+                payload={"subscription_id": str(pk)},
+            )
+            for channel in channels
+        ]
+    return notifications_create_many(drafts=drafts)
+
+
+EXPIRING_NOTICE_DAYS = 3
+KIND_SUBSCRIPTION_EXPIRING = "subscription_expiring"
+
+
+def subscriptions_notify_expiring(
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = JOB_BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Email each paid subscription that will not renew (cancelled) and ends within three days.
+
+    Keyed per subscription and end, so an hourly run sends each notice once (a renewed and again
+    cancelled subscription gets a new one). Batches walk the pk order: a constant number of
+    queries per batch, whatever N.
+    """
+    now = now or timezone.now()
+    paid_plans = list(Plan.objects.filter(price_cents__gt=0).values_list("pk", flat=True))
+    due = Subscription.objects.filter(
+        status=SubscriptionStatus.CANCELLED,
+        auto_renew=False,
+        ends_at__gt=now,
+        ends_at__lte=now + dt.timedelta(days=EXPIRING_NOTICE_DAYS),
+        plan_id__in=paid_plans,
+    ).order_by("pk")
+    user_model = get_user_model()
+    total, last = 0, None
+    while batch := list(
+        (due.filter(pk__gt=last) if last is not None else due).values_list(
+            "pk", "user_id", "ends_at"
+        )[:batch_size]
+    ):
+        last = batch[-1][0]
+        drafts = [
+            NotificationDraft(
+                user=user_model(pk=user_id),
+                kind=KIND_SUBSCRIPTION_EXPIRING,
+                title="Your subscription ends soon",
+                body=f"It ends on {ends_at:%Y-%m-%d} and will not renew. Renew it to keep access.",
+                channel=NotificationChannel.EMAIL,
+                dedupe_key=f"subscription-expiring:{pk}:{ends_at:%Y-%m-%dT%H:%M}",
+                payload={"subscription_id": str(pk), "ends_at": ends_at.isoformat()},
+            )
+            for pk, user_id, ends_at in batch
+        ]
+        created = notifications_create_many(drafts=drafts)
+        total += created
+        if progress:
+            progress(created)
+    return total
