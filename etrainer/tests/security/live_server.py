@@ -1,4 +1,4 @@
-"""HTTP helpers for the security tests; the server is testsupport.gunicorn_server."""
+"""HTTP helpers for the security tests; the server is testsupport.processes.GunicornServer."""
 
 from testsupport.processes import http_request
 
