@@ -44,7 +44,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 # SecantusDB, the MongoDB-wire-compatible test server, in a virtualenv of its own: it is GPL-2.0 and
-# pins another pymongo, and the project never imports it (etrainer/testing/mongo_server.py runs it).
+# pins another pymongo, and the project never imports it (testsupport/processes/mongo.py runs it).
 $(MONGO_STAMP): requirements-mongo-server.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
 	test -x $(MONGO_VENV)/bin/python || $(PYTHON) -m venv $(MONGO_VENV)
@@ -73,10 +73,10 @@ run-asgi: $(STAMP)
 	  $(BIN)/uvicorn etrainer.asgi:application --host 127.0.0.1 --port $${ASGI_PORT:-8001} --reload --no-access-log
 
 jobs-smoke: $(STAMP)
-	$(BIN)/python -m jobs.smoke
+	$(BIN)/python -m testsupport.jobs_smoke
 
 jobs-smoke-mongo: $(STAMP) $(MONGO_STAMP)
-	$(BIN)/python -m jobs.smoke --mongodb
+	$(BIN)/python -m testsupport.jobs_smoke --mongodb
 
 worker: $(STAMP)
 	$(BIN)/celery -A etrainer worker --loglevel=INFO --concurrency=$${CELERY_WORKER_CONCURRENCY:-2}
@@ -96,8 +96,11 @@ TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
+# Two xdist workers here too: pytest-django gives each its own test database (test_etrainer_gw0, …)
+# on the one throwaway cluster (PG_WORKERS=0 for one process).
+PG_WORKERS ?= 2
 test-postgres: $(STAMP)
-	bash deploy/ci/with_postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	bash deploy/ci/with_postgres.sh $(BIN)/python -m pytest -n $(PG_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The suite on MongoDB. With MONGO_URL unset it starts its own SecantusDB (a single-node replica set
 # on a free port, data in a temp dir); MONGO_URL=mongodb://…?replicaSet=… uses a real server instead
@@ -115,7 +118,7 @@ test-mongo: $(STAMP)
 MONGO_PORT ?= 27017
 mongo-server: $(STAMP) $(MONGO_STAMP)
 	mkdir -p var/mongo
-	$(BIN)/python -m etrainer.testing.mongo_server --port $(MONGO_PORT) --storage-path var/mongo
+	$(BIN)/python -m testsupport.processes.mongo --port $(MONGO_PORT) --storage-path var/mongo
 
 run-mongo: $(STAMP) $(MONGO_STAMP)
 	PORT=$(PORT) bash deploy/mongo/run_local.sh $(MONGO_PORT)

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from etrainer.redis_breaker import breaker
-from etrainer.testing.plugin import session_redis_server
+from testsupport.plugin import session_redis_server
 
 
 @pytest.fixture

@@ -30,12 +30,10 @@ import os
 import re
 import resource
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
@@ -45,7 +43,8 @@ from django.utils import timezone
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from etrainer.testing.redis_server import RedisServer, free_port  # noqa: E402
+from bench.harness import Gunicorn  # noqa: E402
+from testsupport.processes import RedisServer, free_port  # noqa: E402
 
 ACCESS_PATH = "/api/me/access"
 BARE_PATH = "/bench/bare"
@@ -138,18 +137,6 @@ def seed(users: int) -> list[str]:
     return [str(AccessToken.for_user(p)) for p in people]
 
 
-def start_gunicorn(port: int, workdir: Path) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "gunicorn",
-        "-c", str(ROOT / "gunicorn.conf.py"),
-        "--no-control-socket",
-        "--bind", f"127.0.0.1:{port}",
-        "etrainer.wsgi:application",
-    ]  # fmt: skip
-    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-
-
 def get(url: str, token: str | None = None) -> int:
     request = urllib.request.Request(url)  # noqa: S310
     if token:
@@ -157,19 +144,6 @@ def get(url: str, token: str | None = None) -> int:
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
         response.read()
         return response.status
-
-
-def wait_until_serving(base: str, server: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited; see its log")
-        try:
-            if get(base + BARE_PATH) == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer")
 
 
 def write_lua(path: Path, tokens: list[str], target: str) -> None:
@@ -342,23 +316,20 @@ def main() -> int:
         os.environ.update(bench_environment(workdir, redis.url, args))
         (workdir / "prometheus").mkdir()
         tokens = seed(args.users)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_gunicorn(port, workdir)
-        wait_until_serving(base, server)
+        server = Gunicorn(free_port(), workdir, {}, "access").start()
+        base = server.url
         statuses = {get(base + ACCESS_PATH, token) for token in tokens}
         print(f"{args.users} learners warmed (statuses {sorted(statuses)}); gunicorn on {base}")
         scripts = {name: workdir / f"{name}.lua" for name in TARGETS}
         for name, target in TARGETS.items():
             write_lua(scripts[name], tokens, target)
-        pids = (server.pid, redis.process.pid)
+        pids = (server.process.pid, redis.process.pid)
         report(*run_rounds(base, scripts, args, pids, redis.url))
         print(f"  redis: {redis_stats(redis.url)}")
     finally:
         if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-            log = (workdir / "gunicorn.log").read_text(errors="replace")
+            server.stop()
+            log = server.log_text()
             print(f"  Redis breaker trips logged by gunicorn: {log.count('breaker open')}")
             if args.keep_log:
                 print(log[-4000:])

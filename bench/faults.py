@@ -1,5 +1,5 @@
 """Faults injected while wrk keeps a steady load: Redis killed, PostgreSQL restarted, a Celery
-worker SIGKILLed mid-job (the latter through jobs/smoke.py, run as a child process).
+worker SIGKILLed mid-job (the latter through testsupport/jobs_smoke.py, run as a child process).
 
 A probe thread makes one request every PROBE_INTERVAL on its own connection and records
 (time, status, latency): latency before/during/after the fault and the recovery time come from it,
@@ -152,12 +152,12 @@ def postgres_restart(
 
 
 class CelerySmoke:
-    """jobs/smoke.py (real redis, worker, beat; SIGKILL of the worker mid-backup) as a child."""
+    """testsupport/jobs_smoke.py (real redis, worker, beat; SIGKILL mid-backup) as a child."""
 
     def __init__(self, workdir: Path, clean_env: dict[str, str]) -> None:
         self.log_path = workdir / "jobs-smoke.log"
         env = {k: v for k, v in clean_env.items() if k not in ("DATABASE_URL",)}
-        self.command = [sys.executable, "-m", "jobs.smoke"]
+        self.command = [sys.executable, "-m", "testsupport.jobs_smoke"]
         with self.log_path.open("wb") as out:
             self.process = subprocess.Popen(
                 self.command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT

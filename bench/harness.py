@@ -3,22 +3,19 @@
 Everything listens on 127.0.0.1 only and is stopped by pid by its owner (bench/run_all.py).
 """
 
-import contextlib
-import glob
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from testsupport.processes import GunicornServer, PostgresCluster
+
 ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["PostgresCluster"]
 
 BARE_PATH = "/bench/bare"
 ACCESS_PATH = "/api/me/access"
@@ -29,76 +26,6 @@ HUGE_QUOTA = 2_000_000_000  # PositiveIntegerField: fits PostgreSQL's integer
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# --- PostgreSQL -------------------------------------------------------------------------------
-
-
-class PostgresCluster:
-    """A throwaway cluster like deploy/ci/with_postgres.sh, so the bench can restart it."""
-
-    def __init__(self, port: int) -> None:
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-        self.bin = Path(os.environ.get("PG_BIN") or (found[-1] if found else "/nonexistent"))
-        if not (self.bin / "initdb").exists():
-            raise FileNotFoundError("PostgreSQL binaries not found (set PG_BIN)")
-        self.port = port
-        self.dir = Path(tempfile.mkdtemp(prefix="etr-bench-pg-"))
-        self.run_as: list[str] = []
-        if os.getuid() == 0:  # initdb refuses root
-            if subprocess.run(["id", "postgres"], capture_output=True).returncode:
-                subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
-            shutil.chown(self.dir, "postgres")
-            self.run_as = ["runuser", "-u", "postgres", "--"]
-        self.initialised = False
-        self.created = False
-
-    @property
-    def url(self) -> str:
-        return f"postgres://etrainer@127.0.0.1:{self.port}/etrainer"
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(
-            [*self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), *args],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            timeout=60,
-        )
-
-    def start(self) -> "PostgresCluster":
-        if not self.initialised:
-            subprocess.run(
-                [*self.run_as, str(self.bin / "initdb"), "-D", str(self.dir / "data"),
-                 "-U", "etrainer", "--auth=trust", "-E", "UTF8"],
-                check=True, stdout=subprocess.DEVNULL, timeout=120,
-            )  # fmt: skip
-            self.initialised = True
-        options = (
-            f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
-        )
-        self._ctl("-l", str(self.dir / "postgres.log"), "-w", "-o", options, "start")
-        if not self.created:
-            subprocess.run(
-                [str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                 "-U", "etrainer", "etrainer"],
-                check=True, timeout=60,
-            )  # fmt: skip
-            self.created = True
-        return self
-
-    def stop(self, mode: str = "fast") -> None:
-        if self.initialised and (self.dir / "data" / "postmaster.pid").exists():
-            self._ctl("-m", mode, "-w", "stop")
-
-    def version(self) -> str:
-        out = subprocess.run([str(self.bin / "postgres"), "--version"], capture_output=True)
-        return out.stdout.decode().split()[2]
-
-    def cleanup(self) -> None:
-        with contextlib.suppress(subprocess.SubprocessError, OSError):
-            self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # --- environment, seeding ---------------------------------------------------------------------
@@ -189,60 +116,36 @@ def seed(users: int, exams_per_user: int) -> dict:
 # --- gunicorn ---------------------------------------------------------------------------------
 
 
-class Gunicorn:
+class Gunicorn(GunicornServer):
+    """The bench's gunicorn: workers from gunicorn.conf.py, ready when the bare view answers."""
+
     def __init__(self, port: int, workdir: Path, env: dict[str, str], name: str) -> None:
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
-        self.log_path = workdir / f"gunicorn-{name}.log"
-        self.env = {**os.environ, **env}
-        self.process: subprocess.Popen | None = None
+        super().__init__(
+            env=env,
+            log_path=workdir / f"gunicorn-{name}.log",
+            workers=None,
+            ready_path=BARE_PATH,
+            ready_status=200,
+            port=port,
+        )
+
+    @property
+    def base(self) -> str:
+        return self.url
 
     def start(self) -> "Gunicorn":
-        Path(self.env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-            "--no-control-socket", "--bind", f"127.0.0.1:{self.port}",
-            "etrainer.wsgi:application",
-        ]  # fmt: skip
-        with self.log_path.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
-            try:
-                if http_get(self.base + BARE_PATH)[0] == 200 and len(self.workers()) >= 1:
-                    time.sleep(1.0)  # let every worker finish booting
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer")
+        super().start()
+        time.sleep(1.0)  # let every worker finish booting
+        return self
 
     def workers(self) -> list[int]:
-        import psutil
-
-        if self.process is None or self.process.poll() is not None:
-            return []
-        return sorted(c.pid for c in psutil.Process(self.process.pid).children())
+        return self.worker_pids()
 
     def worker_class(self) -> str:
-        return self.env.get("GUNICORN_WORKER_CLASS", "sync")
+        return self.environment().get("GUNICORN_WORKER_CLASS", "sync")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        super().stop(graceful=True)
 
 
 def http_get(url: str, token: str | None = None, timeout: float = 5.0) -> tuple[int, bytes]:

@@ -227,8 +227,9 @@ def write_report(r: dict, path: Path) -> None:
     add("")
     c = r["celery"]
     add(
-        "**Celery worker SIGKILLed mid-job**: `python -m jobs.smoke` (real redis-server, worker "
-        "and beat, its own SQLite and short visibility timeout; see jobs/smoke.py) run as a child "
+        "**Celery worker SIGKILLed mid-job**: `python -m testsupport.jobs_smoke` (real "
+        "redis-server, worker and beat, its own SQLite and short visibility timeout; see "
+        "testsupport/jobs_smoke.py) run as a child "
         "process during the cold Zipf phase's load, i.e. on a loaded machine. "
         f"Verdict: `{c['verdict']}` (exit {c['returncode']}, {c['seconds']:.0f} s). Checks:"
     )
@@ -327,12 +328,13 @@ def write_report(r: dict, path: Path) -> None:
     add("")
     add(
         "What `bench/run_all.py` runs, in order (every server on 127.0.0.1, stopped by pid): "
-        "`initdb`/`pg_ctl start` (throwaway cluster) + `redis-server` (etrainer/testing); "
+        "`initdb`/`pg_ctl start` (throwaway cluster) + `redis-server` (testsupport); "
         "`migrate` and bulk-created seed in-process; "
         "`gunicorn -c gunicorn.conf.py --no-control-socket --bind 127.0.0.1:PORT "
         "etrainer.wsgi:application` with `DJANGO_SETTINGS_MODULE=bench.settings`; then the "
         "wrk invocations named above (`wrk -t2 -c{32,64,128,256} -d{2,10,20}s --latency "
-        "-s <generated Lua> URL`); `python -m jobs.smoke`; `pg_ctl stop -m fast` / `start`; "
+        "-s <generated Lua> URL`); `python -m testsupport.jobs_smoke`; "
+        "`pg_ctl stop -m fast` / `start`; "
         "`kill -9 <redis pid>`."
     )
     add("")

@@ -4,7 +4,7 @@ All on 127.0.0.1, bounded (about 8-9 minutes), every process stopped by pid in `
 a throwaway PostgreSQL cluster and redis-server, 10 k seeded learners with pre-signed JWTs,
 gunicorn (gunicorn.conf.py, bench settings = production + a bare view), then
 1. memory: idle RSS per worker, then ~100 k Zipf-mixed requests with psutil samples (and
-   jobs/smoke.py - Celery worker SIGKILLed mid-job - running beside it);
+   testsupport/jobs_smoke.py - Celery worker SIGKILLed mid-job - running beside it);
 2. throughput: bare view vs access / course / consume / exam list at 32, 128, 256 connections;
 3. Zipf mixed workload: cache hit rate from /metrics deltas;
 4. Redis SIGKILLed and restarted under load; 5. PostgreSQL restarted under load;
@@ -41,7 +41,7 @@ from bench.harness import (  # noqa: E402
     write_rotating,
     wrk,
 )
-from etrainer.testing.redis_server import RedisServer, free_port  # noqa: E402
+from testsupport.processes import RedisServer, free_port  # noqa: E402
 
 CLEAN_ENV = dict(os.environ)
 PROD_CONSUME_USERS = 20  # few enough that each one passes 30/m within the run
@@ -67,7 +67,7 @@ def warm(base: str, tokens: list[str], paths: list[str]) -> set[int]:
 
 
 def cold_zipf_phase(server: Gunicorn, zipf: Path, seconds: int, workdir: Path, results: dict):
-    """Zipf traffic from a cold cache for a fixed time, jobs/smoke.py (Celery kill) beside it."""
+    """Zipf traffic from a cold cache for a fixed time, the jobs smoke (Celery kill) beside it."""
     smoke = faults.CelerySmoke(workdir, CLEAN_ENV)
     before = load.cache_counts(server.base)
     done, started = 0, time.monotonic()
@@ -78,7 +78,7 @@ def cold_zipf_phase(server: Gunicorn, zipf: Path, seconds: int, workdir: Path, r
     results["zipf_cold"] = load.hit_rate(before, load.cache_counts(server.base))
     results["zipf_cold"]["requests"] = done
     results["zipf_cold"]["seconds"] = time.monotonic() - started
-    log("waiting for the Celery smoke (jobs/smoke.py)")
+    log("waiting for the Celery smoke (testsupport/jobs_smoke.py)")
     results["celery"] = smoke.result(timeout=150)
     log(f"celery smoke: {results['celery']['verdict']}")
 

@@ -1,7 +1,8 @@
-"""ASGI entry: HTTP goes to Django, WebSockets to the channels consumers (notifications).
+"""ASGI entry: HTTP goes to Django, WebSockets to the routes ``WEBSOCKET_URLPATTERNS`` names.
 
 The REST API itself is served by gunicorn (etrainer/wsgi.py); this application runs under uvicorn
-as its own service (docker-compose `asgi`, `make run-asgi`) for `/ws/notifications`.
+as its own service (docker-compose `asgi`, `make run-asgi`) for `/ws/notifications`. The routes are
+a dotted path in the settings, so the project package imports no app.
 """
 
 import os
@@ -14,13 +15,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "etrainer.settings.production")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
 
 from etrainer.websocket_origin import ExplainedOriginValidator  # noqa: E402
-from notifications.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": ExplainedOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": ExplainedOriginValidator(
+            URLRouter(import_string(settings.WEBSOCKET_URLPATTERNS))
+        ),
     }
 )

@@ -9,7 +9,9 @@ class MonitoringConfig(AppConfig):
         tracebacks silenced (a failed probe is reported by /health, and Redis outages are
         already logged once by the breaker), its unexpected errors still logged. A Celery
         worker serves its figures when METRICS_WORKER_BIND is set (worker_metrics' signals); the
-        rate limiter's event counters exist at 0 from the start and follow its signal."""
+        rate limiter's event counters exist at 0 from the start and follow its signal. pymongo's pool and command events
+        feed /metrics: listeners registered with pymongo before the MongoDB backend opens its
+        client (on the SQL engines no client is opened)."""
         import logging
 
         from django.conf import settings
@@ -19,9 +21,11 @@ class MonitoringConfig(AppConfig):
         from monitoring import worker_metrics  # noqa: F401 (connects the worker signals)
         from monitoring.metrics import declare_ratelimit_groups
         from monitoring.middleware import count_rate_limit_event, install_slow_query_logger
+        from monitoring.mongo_metrics import register_mongo_listeners
 
         declare_ratelimit_groups(settings.RATELIMIT_RATES)
         rate_limit_event.connect(count_rate_limit_event, dispatch_uid="rate-limit-metrics")
+        register_mongo_listeners()
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="slow-query-logger")
         logging.getLogger("health_check").setLevel(logging.ERROR)

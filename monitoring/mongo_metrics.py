@@ -1,7 +1,7 @@
 """pymongo pool and command events as Prometheus figures (MongoDB engine only).
 
-The listeners are registered through ``OPTIONS["event_listeners"]`` of the MongoDB database
-settings (etrainer/settings/database.py), so every MongoClient the backend opens reports here.
+The listeners are registered with pymongo (``pymongo.monitoring.register``) when the monitoring app
+is ready, before the backend opens its client, so every MongoClient of the process reports here.
 pymongo calls them synchronously on the driver's threads: each handler only touches a metric.
 Gauges use the ``livesum`` mode so that /metrics adds up the gunicorn workers' pools.
 """
@@ -118,3 +118,15 @@ class CommandMetricsListener(monitoring.CommandListener):
 def mongo_event_listeners() -> list:
     """The listeners for ``MongoClient(event_listeners=...)``."""
     return [PoolMetricsListener(), CommandMetricsListener()]
+
+
+_registered: list = []
+
+
+def register_mongo_listeners() -> None:
+    """Register the listeners with pymongo once per process (every later MongoClient gets them)."""
+    if _registered:
+        return
+    _registered.extend(mongo_event_listeners())
+    for listener in _registered:
+        monitoring.register(listener)

@@ -9,7 +9,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   exit 1
 fi
 mkdir -p var/mongo
-.venv/bin/python -m etrainer.testing.mongo_server --port "$port" --storage-path var/mongo &
+.venv/bin/python -m testsupport.processes.mongo --port "$port" --storage-path var/mongo &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from deploy.tests.nginx_harness import ROOT, stop, wait_for_port
-from etrainer.testing.redis_server import free_port
+from testsupport.processes import free_port
 
 UVICORN = ROOT / ".venv" / "bin" / "uvicorn"
 

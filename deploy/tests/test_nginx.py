@@ -15,8 +15,8 @@ import pytest
 
 from deploy.tests.nginx_harness import Gunicorn, Nginx, NginxLayout, nginx_binary, served
 from deploy.tests.nginx_harness import self_signed_certificate as make_certificate
-from etrainer.testing.redis_server import free_port
 from media.validation import Category, request_max_bytes
+from testsupport.processes import free_port
 
 pytestmark = [
     pytest.mark.slow,

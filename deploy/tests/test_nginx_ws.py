@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from deploy.tests.asgi_harness import Uvicorn, access_token, child_env, prepare_database
 from deploy.tests.nginx_harness import Nginx, NginxLayout, nginx_binary
 from deploy.tests.nginx_harness import self_signed_certificate as make_certificate
-from etrainer.testing.redis_server import free_port
+from testsupport.processes import free_port
 
 pytestmark = [
     pytest.mark.slow,

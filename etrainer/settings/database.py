@@ -3,6 +3,8 @@
 MongoDB (django-mongodb-backend) differs from the SQL engines in three ways that must be set
 together: ObjectId primary keys, AppConfigs for contrib/third-party apps that declare their own
 auto field, and migration modules generated for that engine (``mongo_migrations``).
+Pure functions of their arguments: no app is imported (the MongoDB metrics listeners are registered
+with pymongo by the monitoring app at start-up).
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +16,12 @@ MONGODB_SCHEMES = ("mongodb", "mongodb+srv")
 SQL_AUTO_FIELD = "django.db.models.BigAutoField"
 MONGODB_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
 
+# Query metrics through django-prometheus' engine wrappers: SQL engines only (none for MongoDB).
+PROMETHEUS_DB_ENGINES = {
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+}
+
 # Our apps keep their MongoDB migrations beside the SQL ones.
 LOCAL_APPS = [
     "accounts",
@@ -23,6 +31,7 @@ LOCAL_APPS = [
     "media",
     "jobs",
     "monitoring",
+    "payments",
 ]
 
 # Contrib and third-party apps with models: (SQL app entry, MongoDB AppConfig, app label).
@@ -73,6 +82,7 @@ def database_config(
     mongo_pool: MongoPoolOptions | None = None,
     conn_max_age: int = 60,
     conn_health_checks: bool = True,
+    prometheus_engines: bool = False,
 ) -> DatabaseConfig:
     if is_mongodb_url(url):
         return _mongodb_config(url, mongo_name, mongo_pool or MongoPoolOptions())
@@ -80,6 +90,8 @@ def database_config(
     if default["ENGINE"] != "django.db.backends.sqlite3":
         default["CONN_MAX_AGE"] = conn_max_age
         default["CONN_HEALTH_CHECKS"] = conn_health_checks
+    if prometheus_engines:
+        default["ENGINE"] = PROMETHEUS_DB_ENGINES.get(default["ENGINE"], default["ENGINE"])
     return DatabaseConfig(
         databases={"default": default}, default_auto_field=SQL_AUTO_FIELD, is_mongodb=False
     )
@@ -92,7 +104,7 @@ def _mongodb_config(url: str, mongo_name: str, pool: MongoPoolOptions) -> Databa
         # The connection string goes in HOST; parse_uri() is deprecated by the backend.
         "HOST": url,
         "NAME": name,
-        "OPTIONS": {**pool.as_client_options(), "event_listeners": _mongo_event_listeners()},
+        "OPTIONS": pool.as_client_options(),
     }
     return DatabaseConfig(
         databases={"default": default},
@@ -100,13 +112,6 @@ def _mongodb_config(url: str, mongo_name: str, pool: MongoPoolOptions) -> Databa
         is_mongodb=True,
         migration_modules=mongo_migration_modules(),
     )
-
-
-def _mongo_event_listeners() -> list:
-    """pymongo pool and command listeners feeding /metrics (imported only for MongoDB)."""
-    from monitoring.mongo_metrics import mongo_event_listeners
-
-    return mongo_event_listeners()
 
 
 def mongo_migration_modules() -> dict:

@@ -2,6 +2,7 @@
 
 from etrainer.settings.base import *  # noqa: F403
 from etrainer.settings.base import env
+from etrainer.settings.components.cache import REDIS_URL
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-development-key-not-for-production")
@@ -12,7 +13,7 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [  # noqa: F405
     "rest_framework.renderers.BrowsableAPIRenderer",
 ]
 
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":  # noqa: F405
+if not REDIS_URL:
     # No REDIS_URL: the single-process development server, where a per-process counter is shared
     # by every request. Production settings never silence this (a real shared cache is required).
-    SILENCED_SYSTEM_CHECKS += ["ratelimit.E002"]  # noqa: F405
+    SILENCED_SYSTEM_CHECKS = ["ratelimit.E002"]

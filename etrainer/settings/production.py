@@ -4,9 +4,11 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from etrainer.logging import logging_config
 from etrainer.secret_keys import example_values, require_strong_key
 from etrainer.settings.base import *  # noqa: F403
-from etrainer.settings.base import BASE_DIR, env, logging_config
+from etrainer.settings.base import BASE_DIR, env
+from etrainer.settings.components.logging import LOG_LEVEL
 
 # A short, repetitive, placeholder or published example key stops the start (etrainer.secret_keys).
 _EXAMPLE_VALUES = example_values(BASE_DIR)
@@ -23,7 +25,7 @@ ALLOWED_HOSTS = [*env.list("DJANGO_ALLOWED_HOSTS"), *INTERNAL_HOSTS]  # noqa: F4
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="json")
-LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)  # noqa: F405
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 # TLS terminates at nginx, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,11 +1,12 @@
 """Tests: fast hashing, but the real Redis cache (the test run starts its own redis-server).
 
-The test plugin (etrainer/testing/plugin.py) starts redis-server before these settings are read and
+The test plugin (testsupport/plugin.py) starts redis-server before these settings are read and
 exports its URL as REDIS_URL; DATABASE_URL picks SQLite (default) or PostgreSQL.
 """
 
 from etrainer.settings.base import *  # noqa: F403
-from etrainer.settings.base import env, redis_cache
+from etrainer.settings.components.cache import REDIS_URL, redis_cache
+from etrainer.settings.components.logging import LOGGING
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
@@ -14,7 +15,7 @@ ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-REDIS_URL = env("REDIS_URL", default="")
+# django-redis itself, without django-prometheus' counting subclass.
 if REDIS_URL:
     CACHES = {"default": redis_cache(REDIS_URL)}
 
@@ -22,7 +23,7 @@ CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "test-media")  # noqa: F405
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"
 
 # SQLite's test database in memory, named so: pytest-django recognises only Django's own SQLite
 # engine as in-memory, not django-prometheus' wrapper of it, and would otherwise give each xdist

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from etrainer.testing.redis_server import free_port
 from etrainer.tests.subprocess_env import ROOT
+from testsupport.processes import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from etrainer.testing.redis_server import free_port
+from testsupport.processes import free_port
 
 
 @pytest.fixture

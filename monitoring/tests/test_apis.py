@@ -6,8 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from conftest import bearer_client
-from etrainer.testing.redis_server import free_port
 from monitoring import metrics
+from testsupport.processes import free_port
 
 pytestmark = pytest.mark.django_db
 

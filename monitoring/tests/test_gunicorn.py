@@ -8,9 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from etrainer.testing.gunicorn_server import GunicornServer
-from etrainer.testing.redis_server import free_port
 from etrainer.tests.subprocess_env import manage
+from testsupport.processes import GunicornServer, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from etrainer.testing.redis_server import free_port
 from etrainer.tests.subprocess_env import manage
+from testsupport.processes import free_port
 
 pytestmark = pytest.mark.django_db
 

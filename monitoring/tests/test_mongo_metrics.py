@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from prometheus_client import REGISTRY
 from pymongo import monitoring
 
@@ -114,13 +115,14 @@ def test_failed_commands_are_counted_per_command_name():
     assert sample("etrainer_mongodb_command_seconds_count", command="insert", outcome="failed") >= 1
 
 
-def test_the_mongodb_settings_build_a_client_that_reports_to_these_listeners():
+def test_a_client_built_from_the_mongodb_settings_reports_to_these_listeners():
     from pymongo import MongoClient
 
     from etrainer.settings.database import database_config
 
     default = database_config("mongodb://127.0.0.1:1/etrainer").databases["default"]
 
+    # The monitoring app registered the listeners with pymongo when Django started.
     client = MongoClient(host=default["HOST"], connect=False, **default["OPTIONS"])
     try:
         kinds = {type(listener) for listener in client.options.event_listeners}
@@ -128,3 +130,13 @@ def test_the_mongodb_settings_build_a_client_that_reports_to_these_listeners():
         client.close()
 
     assert kinds == {PoolMetricsListener, CommandMetricsListener}
+
+
+@pytest.mark.skipif(connection.vendor != "mongodb", reason="MongoDB lane only: the live client")
+@pytest.mark.django_db
+def test_the_backend_client_reports_to_these_listeners():
+    connection.ensure_connection()
+
+    kinds = {type(listener) for listener in connection.connection.options.event_listeners}
+
+    assert {PoolMetricsListener, CommandMetricsListener} <= kinds

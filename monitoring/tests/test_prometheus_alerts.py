@@ -8,12 +8,10 @@ import urllib.parse
 import pytest
 from celery import Celery
 
-from etrainer.testing.gunicorn_server import GunicornServer
-from etrainer.testing.prometheus_server import PrometheusServer
-from etrainer.testing.redis_server import free_port
 from etrainer.tests.subprocess_env import manage
 from jobs.registry import JOBS
-from jobs.smoke import Processes
+from testsupport.processes import CeleryProcesses, GunicornServer, free_port
+from testsupport.processes.prometheus import PrometheusServer
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +48,7 @@ def stack(tmp_path, redis_server):
         "METRICS_WORKER_BIND": f"127.0.0.1:{worker_port}",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "worker-metrics"),
     }
-    workers = Processes(tmp_path, worker_env)
+    workers = CeleryProcesses(tmp_path, worker_env)
     app = GunicornServer(
         workers=1,
         env={"DATABASE_URL": database, "REDIS_URL": redis_server.url},

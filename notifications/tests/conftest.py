@@ -43,7 +43,7 @@ class BrokerOutage:
         self.working_url = working_url
 
     def start(self) -> None:
-        from etrainer.testing.redis_server import free_port
+        from testsupport.processes import free_port
 
         celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
         _forget_broker_connections()

@@ -80,7 +80,7 @@ def test_a_broker_outage_keeps_the_request_and_the_row_and_leaves_the_email_unse
 ):
     # given: the broker refuses connections
     from etrainer.celery import app
-    from etrainer.testing.redis_server import free_port
+    from testsupport.processes import free_port
 
     app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
     settings.STREAK_MILESTONES = frozenset({1})

@@ -17,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from etrainer.testing.gunicorn_server import ROOT, GunicornServer
-from etrainer.testing.redis_server import RedisServer
+from testsupport.processes import GunicornServer, RedisServer
+from testsupport.processes.gunicorn import ROOT
 
 CHECKS = "not_a_server_error,response_schema_conformance"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

@@ -1,6 +1,6 @@
-"""HTTP helpers for the security tests; the server is etrainer.testing.gunicorn_server."""
+"""HTTP helpers for the security tests; the server is testsupport.processes.GunicornServer."""
 
-from etrainer.testing.gunicorn_server import http_request
+from testsupport.processes import http_request
 
 
 def http_status(url: str, *, headers: dict[str, str] | None = None) -> tuple[int, dict]:

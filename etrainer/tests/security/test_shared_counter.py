@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from etrainer.testing.gunicorn_server import GunicornServer
-from etrainer.testing.plugin import session_redis_server
 from etrainer.tests.security.live_server import http_status
+from testsupport.plugin import session_redis_server
+from testsupport.processes import GunicornServer
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """pytest plugin: start the test run's own servers before Django reads its settings.
 
-Loaded with ``-p etrainer.testing.plugin`` (pyproject addopts). The hook wraps
+Loaded with ``-p testsupport.plugin`` (pyproject addopts). The hook wraps
 pytest-django's own ``pytest_load_initial_conftests`` so that REDIS_URL (and, on the MongoDB lane,
 DATABASE_URL) is in the environment when etrainer.settings.test is imported; every xdist worker
 gets its own servers.
@@ -14,8 +14,7 @@ import os
 
 import pytest
 
-from etrainer.testing.mongo_server import MongoServer
-from etrainer.testing.redis_server import RedisServer
+from testsupport.processes import MongoServer, RedisServer
 
 INSTALL_HINT = (
     "redis-server not found: the tests need a real Redis. Install it "

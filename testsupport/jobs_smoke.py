@@ -1,4 +1,5 @@
-"""Jobs smoke: real redis-server, celery worker and celery beat; run with ``make jobs-smoke``.
+"""Jobs smoke: real redis-server, celery worker and celery beat; run with ``make jobs-smoke``
+(``python -m testsupport.jobs_smoke``).
 
 Shows that (i) a job scheduled by beat runs on the worker and leaves a JobRun row, and (ii) a
 worker SIGKILLed in the middle of a long job, then restarted, completes that job with the right
@@ -12,21 +13,17 @@ a temporary SQLite database migrated here (or DATABASE_URL when set: use a throw
 backup directory. Every process it starts is stopped by pid, whatever happens.
 """
 
-import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from etrainer.testing.mongo_server import MongoServer
-from etrainer.testing.redis_server import RedisServer
+from testsupport.processes import CeleryProcesses, MongoServer, RedisServer
+from testsupport.processes import wait_for as wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 VISIBILITY_TIMEOUT = 15
 SOFT_TIME_LIMIT = 8
 HARD_TIME_LIMIT = 10
@@ -62,96 +59,11 @@ def smoke_environment(workdir: Path, redis: RedisServer, database_url: str) -> d
     }
 
 
-class Processes:
-    """The celery processes this script started, each with its own log, stopped by pid."""
-
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
-        self.workdir = workdir
-        self.env = {**os.environ, **env}
-        self.started: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *celery_args: str) -> subprocess.Popen:
-        log_path = self.workdir / f"{name}.log"
-        with log_path.open("wb") as output:
-            process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "celery", "-A", "etrainer", *celery_args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        self.started[name] = process
-        log(f"started {name} (pid {process.pid})")
-        return process
-
-    def start_worker(self, name: str) -> subprocess.Popen:
-        process = self.start(
-            name, "worker", "--loglevel=INFO", "--pool=prefork", "--concurrency=1",
-            f"--hostname={name}@smoke", "--without-gossip", "--without-mingle",
-            "--without-heartbeat",
-        )  # fmt: skip
-        wait_for(self._worker_consuming, 30, f"{name} to consume from the broker")
-        return process
-
-    def _worker_consuming(self) -> bool:
-        """Ready when a client of the broker is blocked in BRPOP on the queue."""
-        import redis
-
-        client = redis.Redis.from_url(self.env["CELERY_BROKER_URL"])
-        try:
-            return any(c.get("cmd") == "brpop" for c in client.client_list())
-        finally:
-            client.close()
-
-    def start_beat(self) -> subprocess.Popen:
-        return self.start(
-            "beat", "beat", "--loglevel=INFO", "--max-interval=1",
-            f"--schedule={self.workdir / 'beat-schedule'}",
-            f"--pidfile={self.workdir / 'beat.pid'}",
-        )  # fmt: skip
-
-    def log_text(self, name: str) -> str:
-        return (self.workdir / f"{name}.log").read_text(errors="replace")
-
-    def kill_hard(self, name: str) -> list[int]:
-        """SIGKILL the worker's main process and its pool children, by pid."""
-        import psutil
-
-        process = self.started[name]
-        children = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
-        for pid in [process.pid, *children]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.wait(timeout=10)
-        for pid in children:
-            wait_for(lambda pid=pid: not psutil.pid_exists(pid), 10, f"child {pid} to exit")
-        return [process.pid, *children]
-
-    def stop(self, name: str) -> None:
-        process = self.started.get(name)
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log(f"stopped {name} (pid {process.pid})")
-
-    def stop_all(self) -> None:
-        for name in list(self.started):
-            self.stop(name)
-
-
 def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise SmokeFailure(f"timed out after {timeout}s waiting for {what}")
+    try:
+        return wait_until(condition, timeout, what)
+    except TimeoutError as error:
+        raise SmokeFailure(str(error)) from error
 
 
 class SmokeFailure(Exception):
@@ -186,7 +98,7 @@ def prepare_database() -> None:
     create_users("seed", SEED_USERS)
 
 
-def scheduled_job_runs(processes: Processes) -> None:
+def scheduled_job_runs(processes: CeleryProcesses) -> None:
     """(i) beat sends the job on a short interval; the worker runs it and records a JobRun."""
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -215,7 +127,7 @@ def scheduled_job_runs(processes: Processes) -> None:
     check(run.items == SEED_USERS, f"(i) beat-scheduled run recorded: {run} items={run.items}")
 
 
-def killed_worker_completes_once(processes: Processes) -> None:
+def killed_worker_completes_once(processes: CeleryProcesses) -> None:
     """(ii) SIGKILL the worker mid-backup; after re-delivery the backup completes exactly once."""
     from accounts.models import User
     from jobs.models import JobRun, JobStatus
@@ -301,7 +213,7 @@ def main() -> int:
 
         django.setup()
         prepare_database()
-        processes = Processes(workdir, env)
+        processes = CeleryProcesses(workdir, env, log=log)
         processes.start_worker("worker-1")
         scheduled_job_runs(processes)
         killed_worker_completes_once(processes)

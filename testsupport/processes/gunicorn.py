@@ -9,31 +9,37 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from etrainer.testing.redis_server import free_port
+from testsupport.processes.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
 class GunicornServer:
     """Settings come from ``env`` on top of the test settings; the inherited DJANGO_* and
     DATABASE_* variables are dropped so that a server never shares the test run's database by
-    accident. Its output, the access log included when GUNICORN_ACCESS_LOG is "-", goes to
-    ``log_path``."""
+    accident. ``workers`` None leaves the count to gunicorn.conf.py (GUNICORN_WORKERS or the CPU
+    count). The server is ready when ``ready_path`` answers (with ``ready_status``, when given:
+    /health answers 503 while a component is down, which a test may want). Its output, the access
+    log included when GUNICORN_ACCESS_LOG is "-", goes to ``log_path``."""
 
     def __init__(
         self,
         *,
         env: dict[str, str],
-        workers: int = 2,
         log_path: Path,
+        workers: int | None = 2,
         access_log_format: str | None = None,
+        ready_path: str = "/health",
+        ready_status: int | None = None,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.env = env
-        self.workers = workers
+        self.worker_count = workers
         self.log_path = log_path
         self.access_log_format = access_log_format
+        self.ready_path = ready_path
+        self.ready_status = ready_status
         self.process: subprocess.Popen | None = None
 
     @property
@@ -42,49 +48,71 @@ class GunicornServer:
 
     base_url = url
 
-    def start(self) -> "GunicornServer":
+    def environment(self) -> dict[str, str]:
         inherited = {
             k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))
         }
-        env = {
+        workers = {"GUNICORN_WORKERS": str(self.worker_count)} if self.worker_count else {}
+        return {
             **inherited,
             "DJANGO_SETTINGS_MODULE": "etrainer.settings.test",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_WORKERS": str(self.workers),
             "GUNICORN_ACCESS_LOG": "",
+            **workers,
             **self.env,
         }
-        command = [str(GUNICORN), "-c", "gunicorn.conf.py", "etrainer.wsgi:application"]
+
+    def start(self, timeout: float = 60.0) -> "GunicornServer":
+        env = self.environment()
+        if env.get("PROMETHEUS_MULTIPROC_DIR"):
+            Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+            "etrainer.wsgi:application",
+        ]  # fmt: skip
         if self.access_log_format:
             command += ["--access-logformat", self.access_log_format]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        self._wait_until_serving()
+        self._wait_until_serving(timeout)
         return self
 
-    def _wait_until_serving(self, timeout: float = 30.0) -> None:
+    def _wait_until_serving(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(f"gunicorn exited: {self.log_text()[-2000:]}")
             try:
-                self.get("/health")
-                return
+                status = self.get(self.ready_path)[0]
+                if self.ready_status in (None, status):
+                    return
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError("gunicorn did not answer in time")
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
         status, _, body = http_request(self.url + path, headers=headers)
         return status, body
 
-    def stop(self) -> None:
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        if self.process is None or self.process.poll() is not None:
+            return []
+        return sorted(child.pid for child in psutil.Process(self.process.pid).children())
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, *, graceful: bool = False) -> None:
+        """SIGINT (quick shutdown) by default; SIGTERM lets the workers finish their requests."""
         if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGINT)  # quick shutdown
+            os.kill(self.process.pid, signal.SIGTERM if graceful else signal.SIGINT)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.kill(self.process.pid, signal.SIGKILL)
                 self.process.wait()

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from etrainer.testing.redis_server import free_port
+from testsupport.processes.ports import free_port
 
 REPLICA_SET = "rs0"
 DEFAULT_PYTHON = Path(__file__).resolve().parents[2] / ".venv-mongo" / "bin" / "python"
@@ -108,7 +108,7 @@ class MongoServer:
 
 
 def main() -> None:
-    """``python -m etrainer.testing.mongo_server``: a server in the foreground until Ctrl-C."""
+    """``python -m testsupport.processes.mongo``: a server in the foreground until Ctrl-C."""
     parser = argparse.ArgumentParser(description="Run SecantusDB as a single-node replica set.")
     parser.add_argument("--port", type=int, default=27017)
     parser.add_argument("--storage-path", required=True, help="data folder (kept)")

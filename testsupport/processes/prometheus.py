@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from etrainer.testing.redis_server import free_port
+from testsupport.processes.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
