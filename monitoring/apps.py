@@ -9,9 +9,9 @@ class MonitoringConfig(AppConfig):
         tracebacks silenced (a failed probe is reported by /health, and Redis outages are
         already logged once by the breaker), its unexpected errors still logged. A Celery
         worker serves its figures when METRICS_WORKER_BIND is set (worker_metrics' signals); the
-        rate limiter's event counters exist at 0 from the start and follow its signal. pymongo's pool and command events
-        feed /metrics: listeners registered with pymongo before the MongoDB backend opens its
-        client (on the SQL engines no client is opened)."""
+        rate limiter's event counters exist at 0 from the start and follow its signal. pymongo's
+        pool and command events feed /metrics: listeners registered with pymongo before the
+        MongoDB backend opens its client (on the SQL engines no client is opened)."""
         import logging
 
         from django.conf import settings
