@@ -123,6 +123,17 @@ def test_status_gives_up_on_a_hung_cloudinary_after_its_short_timeout(fake_cloud
     assert storage_status() == (False, "cloudinary error")
 
 
+def test_a_hung_cloudinary_is_asked_once_per_check_not_retried(fake_cloudinary, settings):
+    """urllib3 would retry a timed-out GET three times (4 x the timeout); the breaker is the retry
+    policy, so the SDK sends each call once."""
+    settings.MEDIA_CLOUDINARY_TIMEOUT = 0.2
+    fake_cloudinary.set_mode("slow", delay=1.0)
+
+    storage_status()
+
+    assert len(fake_cloudinary.api_calls("/ping")) == 1
+
+
 def test_an_asset_is_found_for_its_owner_and_staff_only(learner, staff_user):
     from accounts.tests.factories import UserFactory
     from media.selectors import media_asset_get
