@@ -1,4 +1,10 @@
+import logging
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.db.backends.signals import connection_created
+
+from monitoring.metrics import declare_ratelimit_groups
 
 
 class MonitoringConfig(AppConfig):
@@ -10,14 +16,9 @@ class MonitoringConfig(AppConfig):
         already logged once by the breaker), its unexpected errors still logged. A Celery
         worker serves its figures when METRICS_WORKER_BIND is set (worker_metrics' signals); the
         rate limiter's event counters exist at 0 from the start."""
-        import logging
-
-        from django.conf import settings
-        from django.db.backends.signals import connection_created
-
-        from monitoring import worker_metrics  # noqa: F401 (connects the worker signals)
-        from monitoring.metrics import declare_ratelimit_groups
-        from monitoring.middleware import install_slow_query_logger
+        # Both read models (JobRun, through the exposition): importable once the registry is ready.
+        from monitoring import worker_metrics  # noqa: F401, PLC0415 (connects the worker signals)
+        from monitoring.middleware import install_slow_query_logger  # noqa: PLC0415
 
         declare_ratelimit_groups(settings.RATELIMIT_RATES)
 

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client import REGISTRY
-from pymongo import monitoring
+from pymongo import MongoClient, monitoring
 
+from etrainer.settings.database import database_config
 from monitoring.mongo_metrics import CommandMetricsListener, PoolMetricsListener
 
 ADDRESS = ("mongo1", 27017)
@@ -115,10 +116,6 @@ def test_failed_commands_are_counted_per_command_name():
 
 
 def test_the_mongodb_settings_build_a_client_that_reports_to_these_listeners():
-    from pymongo import MongoClient
-
-    from etrainer.settings.database import database_config
-
     default = database_config("mongodb://127.0.0.1:1/etrainer").databases["default"]
 
     client = MongoClient(host=default["HOST"], connect=False, **default["OPTIONS"])
