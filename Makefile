@@ -152,3 +152,8 @@ bench-jobs: $(STAMP)
 # worker memory; writes bench/RESULTS.md (~9 minutes, everything on 127.0.0.1).
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# The architecture contracts of pyproject's [tool.importlinter]: one-way app layers, the project
+# package importing no app, no API module under the realtime push.
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports
