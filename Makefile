@@ -157,3 +157,7 @@ bench: $(STAMP)
 # package importing no app, no API module under the realtime push.
 lint-imports: $(STAMP)
 	$(BIN)/lint-imports
+
+# mypy with the Django and DRF stubs over every app's services, selectors and apis ([tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy

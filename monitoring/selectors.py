@@ -11,6 +11,7 @@ import os
 import re
 import time
 from collections import defaultdict
+from typing import Any
 
 import psutil
 from django.conf import settings
@@ -216,7 +217,8 @@ def cache_dashboard() -> dict:
     rates = cache_hit_rates(exposition.families())
     client = _redis_client()
     # No scan, no key counts: the local-memory cache of `make run` (no REDIS_URL), or Redis down.
-    redis_info, keys = {"available": False, "configured": client is not None}, None
+    redis_info: dict[str, Any] = {"available": False, "configured": client is not None}
+    keys = None
     if client is not None:
         try:
             redis_info = _redis_info(client)

@@ -12,7 +12,8 @@ from notifications.services.reading import notification_mark_read, notifications
 
 
 class NotificationPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
+    # DRF takes a string or a sequence of them; the stubs only know the string.
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]
 
 
 class NotificationListApi(APIView):

@@ -80,8 +80,8 @@ def _validate_exam(exam: ExamHistory, *, now: datetime) -> None:
 
 def _celebrate_milestone(*, user, update: StreakUpdate) -> None:
     """An email on reaching a milestone (7, 30, … days); the key makes it once per milestone day."""
-    days = update.streak.current
-    if not update.advanced or days not in settings.STREAK_MILESTONES:
+    days, day = update.streak.current, update.streak.last_active_on
+    if not update.advanced or day is None or days not in settings.STREAK_MILESTONES:
         return
     notify(
         user=user,
@@ -94,7 +94,7 @@ def _celebrate_milestone(*, user, update: StreakUpdate) -> None:
             days,
         )
         % {"days": days},
-        dedupe_key=f"streak-milestone:{user.pk}:{update.streak.last_active_on.isoformat()}",
+        dedupe_key=f"streak-milestone:{user.pk}:{day.isoformat()}",
         payload={"days": days},
     )
 

@@ -1,7 +1,8 @@
 """The scheduled study notices: the daily reminder and the weekly report, stored in bulk."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -62,7 +63,7 @@ def daily_reminders_send(
     return stored
 
 
-def _daily_reminder(user, streak: dict, now: datetime) -> NotificationDraft | None:
+def _daily_reminder(user, streak: Mapping[str, Any], now: datetime) -> NotificationDraft | None:
     today = local_date(now, user.timezone)
     last_active_on = streak["last_active_on"]
     if not today - timedelta(days=DAILY_REMINDER_ACTIVE_DAYS) <= last_active_on < today:
@@ -146,7 +147,11 @@ def _weekly_body(exams: int, average: float, best: float, current: int, longest:
 
 
 def _weekly_report(
-    user, activity: dict, streak: dict | None, label: str, now: datetime
+    user,
+    activity: Mapping[str, Any],
+    streak: Mapping[str, Any] | None,
+    label: str,
+    now: datetime,
 ) -> NotificationDraft:
     today = local_date(now, user.timezone)
     current, longest = 0, 0

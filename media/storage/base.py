@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 
@@ -22,7 +22,7 @@ class StoredFile:
 class StorageBackend(Protocol):
     name: str
 
-    def save(self, upload: UploadedFile, *, public_id: str, resource_type: str, extension: str,
+    def save(self, upload: File, *, public_id: str, resource_type: str, extension: str,
              size: int) -> StoredFile: ...  # fmt: skip
 
     def delete(self, public_id: str, *, resource_type: str, extension: str) -> bool: ...

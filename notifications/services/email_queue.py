@@ -6,6 +6,7 @@ The task is read off the module at call time: this module may be imported while 
 still being initialised (a worker importing the task first).
 """
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,9 +120,6 @@ def notification_emails_queue_on_commit(*, notifications: list[Notification]) ->
     """Queue the email of each stored email notice once the surrounding transaction commits."""
     for notification in notifications:
         if notification.channel == NotificationChannel.EMAIL and notification.pk is not None:
-            notification_id = str(notification.pk)
             transaction.on_commit(
-                lambda notification_id=notification_id: notification_queue_email(
-                    notification_id=notification_id
-                )
+                functools.partial(notification_queue_email, notification_id=str(notification.pk))
             )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
+from accounts.models import User
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.db import atomically
 from notifications.models import Notification, NotificationChannel
@@ -81,7 +82,7 @@ def _validate(notification: Notification) -> None:
 class NotificationDraft:
     """A notice to store in bulk with ``notifications_create_many``; it needs a ``dedupe_key``."""
 
-    user: object
+    user: User
     kind: str
     title: str
     dedupe_key: str
