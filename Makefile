@@ -155,3 +155,12 @@ bench-jobs: $(STAMP)
 # worker memory; writes bench/RESULTS.md (~9 minutes, everything on 127.0.0.1).
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# The architecture contracts of pyproject's [tool.importlinter]: one-way app layers, the project
+# package importing no app, no API module under the realtime push.
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports
+
+# mypy with the Django and DRF stubs over every app's services, selectors and apis ([tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy

@@ -1,3 +1,5 @@
+from typing import cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
@@ -77,7 +79,7 @@ class JobScheduleApi(APIView):
             """The registry's job names, read when the serializer is built: the OpenAPI schema
             lists them (an enum), and a job registered at run time is known at once."""
             super().__init__(*args, **kwargs)
-            self.fields["job"].choices = sorted(JOBS)
+            cast(serializers.ChoiceField, self.fields["job"]).choices = sorted(JOBS)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

@@ -1,15 +1,17 @@
 from django.apps import AppConfig
 
+from jobs.registry import JOBS
+from monitoring.metrics import declare_job_runs
+
 
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = "Jobs"
 
     def ready(self) -> None:
-        from jobs import checks  # noqa: F401
-        from jobs.models import JobStatus
-        from jobs.registry import JOBS
-        from monitoring.metrics import declare_job_runs
+        # Models (and the checks, which read them) load only once the app registry is ready.
+        from jobs import checks  # noqa: F401, PLC0415 (registers the system checks)
+        from jobs.models import JobStatus  # noqa: PLC0415
 
         finished = [status for status in JobStatus.values if status != JobStatus.RUNNING]
         declare_job_runs(JOBS, finished)

@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django_redis import get_redis_connection
 from redis.exceptions import LockError, RedisError
 
 logger = logging.getLogger("etrainer.jobs")
@@ -35,8 +36,6 @@ class JobLock:
     def acquire(self) -> bool:
         if not settings.REDIS_URL:
             return cache.add(lock_key(self.job), self._token, self.ttl)
-        from django_redis import get_redis_connection
-
         try:
             client = get_redis_connection("default")
             self._redis_lock = client.lock(

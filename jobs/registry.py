@@ -1,7 +1,8 @@
 """The jobs of DESIGN.md §8: name → Celery task name and crontab.
 
-Task names are Celery's defaults (module path + function name), so the registry, the beat schedule
-and the API can refer to a job before its app's tasks.py exists.
+``jobs.runner.job_task`` names each job's Celery task as written here (the module path + function
+name where the task was first written), so the registry, the beat schedule and the API can refer to
+a job before its app's tasks.py is imported, and a task keeps its name when its body moves.
 """
 
 from dataclasses import dataclass

@@ -22,6 +22,7 @@ from django.db import DatabaseError
 from jobs import services
 from jobs.locks import JobLock, LockUnavailable
 from jobs.models import JobRun, JobStatus, JobTrigger
+from jobs.registry import job_spec
 from monitoring.metrics import record_job_run
 
 logger = logging.getLogger("etrainer.jobs")
@@ -56,9 +57,12 @@ def job_task(
 ) -> Callable:
     """Turn ``body(run: JobContext, **kwargs) -> int | None`` into a Celery job task.
 
-    The task keeps Celery's default name (module + function name), accepts ``trigger`` (beat,
-    manual, api) besides the body's own keyword arguments, and returns a small status dict.
+    The task is named as ``jobs.registry`` says (so a job's body can move to another app without
+    breaking beat schedules or queued messages; Celery's default, module + function name, for a
+    job the registry does not know), accepts ``trigger`` (beat, manual, api) besides the body's own
+    keyword arguments, and returns a small status dict.
     """
+    spec = job_spec(job)
 
     def decorate(body: Callable) -> Callable:
         @functools.wraps(body)
@@ -66,6 +70,7 @@ def job_task(
             return execute_job(self, job=job, body=body, trigger=trigger, kwargs=kwargs)
 
         return shared_task(
+            name=spec.task if spec is not None else None,
             bind=True,
             acks_late=True,
             reject_on_worker_lost=True,

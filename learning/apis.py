@@ -5,10 +5,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from etrainer.api.fields import DateTimeField
-from etrainer.api.pagination import CursorPagination, paginated_schema
+from etrainer.api.pagination import CursorPagination, paginated_response, paginated_schema
 from learning.models import EXAM_CODE_MAX_LENGTH
 from learning.selectors import exam_history_get, exam_history_list, streak_summary
-from learning.services import exam_history_record
+from learning.services.exams import exam_history_record
 
 # PositiveIntegerField's range on every engine.
 MAX_INT = 2_147_483_647
@@ -36,7 +36,8 @@ class ExamHistoryOutputSerializer(serializers.Serializer):
 
 
 class ExamHistoryPagination(CursorPagination):
-    ordering = ("-taken_at", "-id")
+    # DRF takes a string or a sequence of them; the stubs only know the string.
+    ordering = ("-taken_at", "-id")  # type: ignore[assignment]
 
 
 class ExamHistoryApi(APIView):
@@ -77,9 +78,7 @@ class ExamHistoryApi(APIView):
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         histories = exam_history_list(user=request.user, **filters.validated_data)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(histories, request, view=self)
-        return paginator.get_paginated_response(ExamHistoryOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, histories, ExamHistoryOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: ExamHistoryOutputSerializer})
     def post(self, request):

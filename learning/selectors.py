@@ -1,7 +1,9 @@
 """Reads of the learning app."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -71,7 +73,7 @@ def streak_summary(*, user, now: datetime | None = None) -> StreakSummary:
 
 def streaks_last_active_between(
     *, first_day: date, last_day: date, after_pk=None, limit: int
-) -> list[dict]:
+) -> list[Mapping[str, Any]]:
     """Up to ``limit`` streaks last active in [first_day, last_day], in primary-key order.
 
     Keyset pagination: pass the last ``pk`` seen as ``after_pk`` for the next batch. The range
@@ -101,7 +103,7 @@ def users_active_in_bulk(*, user_ids: list, role: str | None = None) -> dict:
 
 def exam_activity_by_user(
     *, taken_after: datetime, taken_before: datetime, after_user_id=None, limit: int
-) -> list[dict]:
+) -> list[Mapping[str, Any]]:
     """Per user with exams taken in [taken_after, taken_before): ``exams``, ``average_pct`` and
     ``best_pct`` (score as a percentage of max_score) — one grouped query for up to ``limit``
     users in id order; pass the last ``user_id`` seen as ``after_user_id`` for the next batch.

@@ -5,4 +5,5 @@ class MediaConfig(AppConfig):
     name = "media"
 
     def ready(self) -> None:
-        from media import checks, exports, signals  # noqa: F401  (registers checks, receivers)
+        # Registers the system checks and the signal receivers, which need the models loaded.
+        from media import checks, exports, signals  # noqa: F401, PLC0415

@@ -3,13 +3,13 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
+from media.storage import cloudinary_credentials
+
 BACKENDS = ("local", "cloudinary")
 
 
 @register()
 def media_backend_configured(app_configs, **kwargs) -> list[Error]:
-    from media.storage import cloudinary_credentials
-
     if settings.MEDIA_BACKEND not in BACKENDS:
         return [Error(f"MEDIA_BACKEND must be one of {BACKENDS}.", id="media.E001")]
     if settings.MEDIA_BACKEND == "cloudinary" and not all(cloudinary_credentials().values()):

@@ -10,9 +10,13 @@ import ipaddress
 import os
 
 from django.conf import settings
+from django.db import DatabaseError
+from django.db.models import Max
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
+
+from jobs.models import JobRun
 
 
 def multiprocess_dir() -> str:
@@ -52,13 +56,6 @@ class JobRunCollector:
 
 
 def _last_finished_runs() -> list[dict]:
-    try:
-        from django.db import DatabaseError
-        from django.db.models import Max
-
-        from jobs.models import JobRun
-    except ImportError:
-        return []
     try:
         rows = JobRun.objects.filter(finished_at__isnull=False).values("job", "status")
         return list(rows.annotate(last=Max("finished_at")).order_by())

@@ -20,6 +20,10 @@ from django.db.models import TextChoices
 from health_check.base import HealthCheck, HealthCheckResult
 from health_check.checks import Cache, Database
 from health_check.exceptions import ServiceUnavailable
+from kombu import Connection
+from pymongo.errors import PyMongoError
+
+from media.selectors import storage_status
 
 CRITICAL_COMPONENTS = frozenset({"database"})
 
@@ -45,8 +49,6 @@ class PortableDatabase(Database):
         connection = connections[self.alias]
         if connection.vendor != "mongodb":
             return super().run()
-        from pymongo.errors import PyMongoError
-
         try:
             connection.database.command("ping")
         except (PyMongoError, DatabaseError) as error:
@@ -63,8 +65,6 @@ class Broker(HealthCheck):
     )
 
     def run(self):
-        from kombu import Connection
-
         seconds = self.timeout.total_seconds()
         options = {"socket_connect_timeout": seconds, "socket_timeout": seconds}
         try:
@@ -81,8 +81,6 @@ class MediaStorage(HealthCheck):
     """The media app's own cheap storage probe (it never raises; it says ok or why not)."""
 
     def run(self):
-        from media.selectors import storage_status
-
         ok, detail = storage_status()
         if not ok:
             raise ServiceUnavailable(detail or "Media storage unavailable")
@@ -156,19 +154,8 @@ def _components() -> tuple[dict[str, HealthCheck], dict[str, ComponentResult]]:
     else:
         seconds = settings.HEALTH_BROKER_TIMEOUT_SECONDS
         checks["broker"] = Broker(timeout=datetime.timedelta(seconds=seconds))
-    if _media_probe_available():
-        checks["storage"] = MediaStorage()
-    else:
-        skipped["storage"] = ComponentResult(ComponentStatus.UNKNOWN, error="no storage probe")
+    checks["storage"] = MediaStorage()
     return checks, skipped
-
-
-def _media_probe_available() -> bool:
-    try:
-        from media.selectors import storage_status  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 async def _run_checks(checks: dict[str, HealthCheck], budget: float) -> dict:

@@ -11,16 +11,22 @@ import os
 import re
 import time
 from collections import defaultdict
+from typing import Any
 
 import psutil
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
+from django_redis import get_redis_connection
 from prometheus_client.metrics_core import Metric
 from redis.exceptions import RedisError
 
-from etrainer.api.errors import ApplicationError, ErrorCode
+from etrainer.celery import app as celery_app
+from jobs.models import JobRun
+from media.selectors import storage_usage
 from monitoring import exposition
+from monitoring.health import ComponentStatus, health_report_for
+from subscriptions.cache import KEY_FAMILIES
 
 RESPONSES = "django_http_responses_total_by_status"
 LATENCY = "django_http_requests_latency_seconds_by_view_method"
@@ -169,24 +175,16 @@ def celery_workers() -> dict:
     down broker costs its connect timeout, not Celery's publish retries."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"status": "disabled", "workers": []}
-    from monitoring.health import ComponentStatus, health_report_for
-
     broker = health_report_for("broker")
     if broker.status != ComponentStatus.UP:
         return {"status": "broker_down", "workers": [], "error": broker.error}
-    from etrainer.celery import app
-
-    replies = app.control.ping(timeout=settings.CELERY_PING_TIMEOUT_SECONDS) or []
+    replies = celery_app.control.ping(timeout=settings.CELERY_PING_TIMEOUT_SECONDS) or []
     names = sorted(name for reply in replies for name in reply)
     return {"status": "up" if names else "no_workers", "workers": names}
 
 
 def job_status(limit: int = 200) -> list[dict]:
-    """The latest run of each job from JobRun when the jobs app has it, else the run counters."""
-    try:
-        from jobs.models import JobRun
-    except ImportError:
-        return _job_status_from_counters()
+    """The latest run of each job from JobRun; the run counters when the database is down."""
     latest: dict[str, dict] = {}
     try:
         runs = list(
@@ -210,12 +208,6 @@ def _job_status_from_counters() -> list[dict]:
 
 
 def cloudinary_usage() -> dict:
-    try:
-        from media.selectors import storage_usage
-    except ImportError as error:
-        raise ApplicationError(
-            ErrorCode.SERVICE_UNAVAILABLE, "Media storage usage is not available.", status=503
-        ) from error
     return storage_usage()
 
 
@@ -225,7 +217,8 @@ def cache_dashboard() -> dict:
     rates = cache_hit_rates(exposition.families())
     client = _redis_client()
     # No scan, no key counts: the local-memory cache of `make run` (no REDIS_URL), or Redis down.
-    redis_info, keys = {"available": False, "configured": client is not None}, None
+    redis_info: dict[str, Any] = {"available": False, "configured": client is not None}
+    keys = None
     if client is not None:
         try:
             redis_info = _redis_info(client)
@@ -245,16 +238,10 @@ def cache_dashboard() -> dict:
 
 
 def _key_families() -> dict[str, str]:
-    try:
-        from subscriptions.cache import KEY_FAMILIES
-    except ImportError:
-        return {}
     return dict(KEY_FAMILIES)
 
 
 def _redis_client():
-    from django_redis import get_redis_connection
-
     try:
         return get_redis_connection("default")
     except NotImplementedError:

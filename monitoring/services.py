@@ -3,12 +3,11 @@
 from django.contrib.auth import get_user_model
 
 from etrainer.api.errors import ApplicationError, ErrorCode
+from subscriptions.cache import KEY_FAMILIES, invalidate_family, invalidate_user
 
 
 def cache_invalidate_user(*, user: str) -> int:
     """Delete one user's cached entries; ``user`` is an id or an email. Returns keys removed."""
-    from subscriptions.cache import invalidate_user
-
     user = user.strip()
     if not user:
         raise ApplicationError(ErrorCode.VALIDATION_ERROR, "Give a user id or email.", status=400)
@@ -27,8 +26,6 @@ def _user_id_for_email(email: str) -> str:
 
 def cache_invalidate_family(*, family: str) -> None:
     """Invalidate every user's entries of one family (a version bump, not a key scan)."""
-    from subscriptions.cache import KEY_FAMILIES, invalidate_family
-
     if family not in KEY_FAMILIES:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR, f"Unknown cache family {family!r}.", status=400

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
-from notifications.models import Notification, NotificationChannel
-from notifications.services import notification_queue_email, notifications_mark_read
+from notifications.models import Notification
+from notifications.services.email_queue import notification_emails_queue
+from notifications.services.reading import notifications_mark_read
 
 
 @admin.register(Notification)
@@ -27,8 +28,14 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Queue the email of selected unsent email notifications")
     def queue_unsent_emails(self, request, queryset):
-        unsent = queryset.filter(channel=NotificationChannel.EMAIL, sent_at__isnull=True)
-        ids = [str(pk) for pk in unsent.values_list("pk", flat=True)]
-        queued = sum(notification_queue_email(notification_id=pk) for pk in ids)
-        level = messages.SUCCESS if queued == len(ids) else messages.WARNING
-        self.message_user(request, f"{queued} of {len(ids)} email(s) queued.", level=level)
+        result = notification_emails_queue(
+            notification_ids=list(queryset.values_list("pk", flat=True))
+        )
+        level = messages.SUCCESS if result.queued == result.claimable else messages.WARNING
+        skipped = result.selected - result.claimable
+        self.message_user(
+            request,
+            f"{result.queued} of {result.claimable} email(s) queued; {skipped} skipped "
+            "(not an email, already sent, or being sent).",
+            level=level,
+        )

@@ -4,28 +4,16 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from etrainer.api.fields import DateTimeField
-from etrainer.api.pagination import CursorPagination, paginated_schema
+from etrainer.api.pagination import CursorPagination, paginated_response, paginated_schema
 from notifications.models import NotificationChannel
 from notifications.selectors import notification_list
-from notifications.services import notification_mark_read, notifications_mark_all_read
-
-
-@extend_schema_serializer(component_name="Notification")
-class NotificationOutputSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    kind = serializers.CharField()
-    channel = serializers.CharField()
-    title = serializers.CharField()
-    body = serializers.CharField()
-    payload = serializers.JSONField()
-    created_at = DateTimeField()
-    read_at = DateTimeField(allow_null=True)
-    sent_at = DateTimeField(allow_null=True)
+from notifications.serializers import NotificationOutputSerializer
+from notifications.services.reading import notification_mark_read, notifications_mark_all_read
 
 
 class NotificationPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
+    # DRF takes a string or a sequence of them; the stubs only know the string.
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]
 
 
 class NotificationListApi(APIView):
@@ -49,9 +37,7 @@ class NotificationListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         notifications = notification_list(user=request.user, **filters.validated_data)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(notifications, request, view=self)
-        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+        return paginated_response(self, request, notifications, NotificationOutputSerializer)
 
 
 class NotificationMarkReadApi(APIView):

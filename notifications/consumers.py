@@ -19,6 +19,7 @@ after three heartbeats, so a crash never locks a user out for longer.
 import asyncio
 import logging
 import time
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -94,8 +95,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             self.tasks.append(asyncio.ensure_future(self._auth_deadline()))
 
     def _query_token(self) -> str | None:
-        from urllib.parse import parse_qs
-
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         return (query.get("token") or [None])[0]
 

@@ -26,8 +26,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from redis import asyncio as aioredis
 
+from etrainer.redis_breaker import CircuitBreakerConnection
 from monitoring.metrics import record_ws_send_failure
+from notifications.serializers import NotificationOutputSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +45,6 @@ def user_group(user_id) -> str:
 
 def notification_representation(notification) -> dict:
     """The REST representation (``GET /api/notifications``), so clients parse one shape."""
-    from notifications.apis import NotificationOutputSerializer
-
     return dict(NotificationOutputSerializer(notification).data)
 
 
@@ -112,8 +113,6 @@ class RedisGroupPublisher:
             "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
         }
         if urlparse(url).scheme == "redis":
-            from etrainer.redis_breaker import CircuitBreakerConnection
-
             options["connection_class"] = CircuitBreakerConnection
         self.client = redis.Redis.from_url(url, **options)
 
@@ -190,8 +189,6 @@ class RedisConnectionRegistry:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            from redis import asyncio as aioredis
-
             client = aioredis.Redis.from_url(
                 self.url,
                 socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,

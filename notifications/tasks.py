@@ -1,51 +1,22 @@
-"""Celery tasks of the notifications app: thin wrappers around services.
+"""Celery tasks of the notifications app (found by autodiscovery): thin wrappers around services.
 
-The scheduled reminder and report jobs run under the job machinery (``jobs.runner.job_task``);
-what they send is decided in ``learning.services`` (it is about study activity).
-
-The email send stays a plain task on purpose: it runs once per notification, many at a time. Under
-``job_task`` its single per-job lock would record every email sent while another one is in flight
-as ``skipped`` (dropped, not delayed), and each email would write a JobRun row. Its own claim on
-the notification row already makes a re-delivery harmless.
+The email delivery task is defined in ``notifications.email_tasks`` and re-exported here. The
+daily reminder and weekly report jobs decide what to send from study activity, so they live in
+``learning.tasks`` (under their original task names).
 """
 
-from celery import shared_task
-from django.conf import settings
-
 from jobs.runner import JobContext, job_task
-from learning.services import JOB_BATCH_SIZE, daily_reminders_send, weekly_reports_generate
-from notifications.services import notification_send_email, unsent_emails_requeue
+from notifications.email_tasks import send_email_notification_task
+from notifications.services.email_queue import unsent_emails_requeue
 
+__all__ = ["requeue_unsent_emails_task", "send_email_notification_task"]
 
-@shared_task(
-    name="notifications.tasks.send_email_notification_task",
-    acks_late=True,
-    # smtplib.SMTPException, ConnectionError and socket timeouts are all OSError.
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=settings.NOTIFICATION_EMAIL_MAX_RETRIES,
-)
-def send_email_notification_task(notification_id: str) -> str:
-    """Idempotent: a notification already sent (or being sent by another delivery) is skipped."""
-    return notification_send_email(notification_id=notification_id)
-
-
-@job_task("send_daily_notifications")
-def send_daily_notifications_task(run: JobContext, batch_size: int = JOB_BATCH_SIZE) -> int:
-    """Email today's reminder to active learners who have not studied today (their timezone)."""
-    return daily_reminders_send(batch_size=batch_size, progress=run.add_items)
-
-
-@job_task("generate_weekly_reports")
-def generate_weekly_reports_task(run: JobContext, batch_size: int = JOB_BATCH_SIZE) -> int:
-    """Store last week's report for every user who took an exam in it."""
-    return weekly_reports_generate(batch_size=batch_size, progress=run.add_items)
+# Emails re-queued per round trip of the job (bounded memory, queries ~ N / batch).
+REQUEUE_BATCH_SIZE = 500
 
 
 @job_task("requeue_unsent_emails")
-def requeue_unsent_emails_task(run: JobContext, batch_size: int = JOB_BATCH_SIZE) -> int:
+def requeue_unsent_emails_task(run: JobContext, batch_size: int = REQUEUE_BATCH_SIZE) -> int:
     """Queue again the emails left unsent (broker outage, retries spent); fails if the broker
     refuses, recording how many were queued before."""
     return unsent_emails_requeue(batch_size=batch_size, progress=run.add_items)

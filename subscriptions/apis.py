@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from etrainer.api.fast_path import BearerGetFastPath
 from etrainer.api.fields import DateTimeField
-from etrainer.api.pagination import PageNumberPagination, paginated_schema
+from etrainer.api.pagination import PageNumberPagination, paginated_response, paginated_schema
 from etrainer.api.schema import error_response
 from subscriptions import selectors, services
 from subscriptions.authentication import CachedJWTAuthentication
@@ -31,13 +31,6 @@ CONFLICT = error_response(
 class SubscriptionsApi(APIView):
     authentication_classes = [CachedJWTAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
-
-
-def _paginated(view: APIView, request, queryset, serializer_class) -> Response:
-    paginator = view.pagination_class()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    data = serializer_class(page, many=True, context={"request": request}).data
-    return paginator.get_paginated_response(data)
 
 
 class PlanOutputSerializer(serializers.Serializer):
@@ -59,7 +52,7 @@ class PlanListApi(SubscriptionsApi):
 
     @extend_schema(responses=paginated_schema(PlanOutputSerializer, name="PaginatedPlanList"))
     def get(self, request):
-        return _paginated(self, request, selectors.plan_list(), PlanOutputSerializer)
+        return paginated_response(self, request, selectors.plan_list(), PlanOutputSerializer)
 
 
 class SubscriptionOutputSerializer(serializers.Serializer):
@@ -101,7 +94,7 @@ class SubscriptionListCreateApi(SubscriptionsApi):
     )
     def get(self, request):
         queryset = selectors.subscription_list(user=request.user)
-        return _paginated(self, request, queryset, SubscriptionOutputSerializer)
+        return paginated_response(self, request, queryset, SubscriptionOutputSerializer)
 
     @extend_schema(
         request=PlanInputSerializer, responses={201: SubscriptionOutputSerializer, 409: CONFLICT}
@@ -231,7 +224,7 @@ class CourseListApi(SubscriptionsApi):
 
     @extend_schema(responses=paginated_schema(CourseOutputSerializer, name="PaginatedCourseList"))
     def get(self, request):
-        return _paginated(self, request, selectors.course_list(), CourseOutputSerializer)
+        return paginated_response(self, request, selectors.course_list(), CourseOutputSerializer)
 
 
 class CourseAccessOutputSerializer(serializers.Serializer):

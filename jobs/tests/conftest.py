@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from accounts.models import User
+
 
 @pytest.fixture(autouse=True)
 def backup_dir(tmp_path, settings) -> Path:
@@ -20,6 +22,4 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def superuser(db):
-    from accounts.models import User
-
     return User.objects.create_superuser("root@example.com", "pw-for-tests-only")

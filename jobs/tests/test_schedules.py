@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from etrainer.celery import app as celery_app
 from jobs.registry import JOBS, scheduled_jobs
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,16 @@ def test_the_registry_names_every_job_and_its_task():
     )
     assert JOBS["send_email_notification"].crontab is None
     assert {spec.name: (spec.task, str(spec.crontab)) for spec in scheduled_jobs()} == EXPECTED
+
+
+def test_every_job_runs_a_task_registered_under_its_registry_name():
+    """Beat entries and queued messages name tasks as the registry does, wherever the body lives
+    (the reminder and report jobs moved to learning/tasks.py, their names did not)."""
+    # given: the tasks modules a worker imports
+    celery_app.autodiscover_tasks(force=True)
+
+    # then
+    assert {spec.task for spec in JOBS.values()} <= set(celery_app.tasks)
 
 
 def test_setup_schedules_creates_the_beat_schedule():

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from conftest import bearer_client
 from learning.models import ExamHistory, Streak
-from learning.services import exam_history_record
+from learning.services.exams import exam_history_record
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from etrainer.api.errors import ApplicationError
 from learning.models import ExamHistory
-from learning.services import exam_histories_delete_expired, exam_history_record
+from learning.services.exams import exam_histories_delete_expired, exam_history_record
 from learning.tests.factories import ExamHistoryFactory, StreakFactory
 from notifications.models import Notification
 

@@ -6,7 +6,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from learning.models import Streak
 from learning.selectors import streak_summary
-from learning.services import streak_record_activity, streaks_reset_broken
+from learning.services.streaks import streak_record_activity, streaks_reset_broken
 from learning.tests.factories import StreakFactory
 
 pytestmark = pytest.mark.django_db

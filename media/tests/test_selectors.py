@@ -3,11 +3,14 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.tests.factories import UserFactory
 from etrainer.api.errors import ApplicationError
 from media import storage
-from media.selectors import storage_status, storage_usage
+from media.checks import media_backend_configured
+from media.selectors import media_asset_get, storage_status, storage_usage
 from media.services import media_upload
 from media.tests import samples
+from media.tests.factories import MediaAssetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,8 +108,6 @@ def test_cloudinary_url_is_read_for_credentials(settings):
      ("s3", "", ["media.E001"])],
 )  # fmt: skip
 def test_system_check_of_the_media_backend(settings, backend, cloud_name, ids):
-    from media.checks import media_backend_configured
-
     settings.MEDIA_BACKEND = backend
     settings.CLOUDINARY_URL = ""
     settings.CLOUDINARY_CLOUD_NAME = cloud_name
@@ -123,11 +124,18 @@ def test_status_gives_up_on_a_hung_cloudinary_after_its_short_timeout(fake_cloud
     assert storage_status() == (False, "cloudinary error")
 
 
-def test_an_asset_is_found_for_its_owner_and_staff_only(learner, staff_user):
-    from accounts.tests.factories import UserFactory
-    from media.selectors import media_asset_get
-    from media.tests.factories import MediaAssetFactory
+def test_a_hung_cloudinary_is_asked_once_per_check_not_retried(fake_cloudinary, settings):
+    """urllib3 would retry a timed-out GET three times (4 x the timeout); the breaker is the retry
+    policy, so the SDK sends each call once."""
+    settings.MEDIA_CLOUDINARY_TIMEOUT = 0.2
+    fake_cloudinary.set_mode("slow", delay=1.0)
 
+    storage_status()
+
+    assert len(fake_cloudinary.api_calls("/ping")) == 1
+
+
+def test_an_asset_is_found_for_its_owner_and_staff_only(learner, staff_user):
     asset = MediaAssetFactory(owner=learner)
 
     assert media_asset_get(user=learner, public_id=asset.public_id) == asset

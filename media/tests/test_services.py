@@ -1,11 +1,11 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from prometheus_client import REGISTRY
 
 from etrainer.api.errors import ApplicationError
 from media.models import MediaAsset
 from media.services import media_delete, media_upload
 from media.tests import samples
-from monitoring.metrics import UPLOAD_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -44,13 +44,18 @@ def test_a_file_that_cannot_be_removed_keeps_its_record(fake_cloudinary, learner
     assert MediaAsset.objects.get().public_id == stored["fields"]["public_id"]
 
 
+def uploaded_bytes(category: str) -> float:
+    sample = REGISTRY.get_sample_value("etrainer_upload_bytes_total", {"category": category})
+    return sample or 0.0
+
+
 def test_upload_bytes_are_counted_per_category(local_media, learner):
-    before = UPLOAD_BYTES.labels(category="documents")._value.get()
+    before = uploaded_bytes("documents")
 
     media_upload(owner=learner, category="documents",
                  uploads=[SimpleUploadedFile("a.pdf", samples.pdf())])  # fmt: skip
 
-    after = UPLOAD_BYTES.labels(category="documents")._value.get()
+    after = uploaded_bytes("documents")
     assert after - before == len(samples.pdf())
 
 

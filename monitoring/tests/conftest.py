@@ -2,14 +2,13 @@
 
 import pytest
 
+from media import storage
 from testsupport.processes import free_port
 
 
 @pytest.fixture
-def unreachable_cloudinary(settings, monkeypatch):
+def unreachable_cloudinary(settings):
     """The real SDK aimed at a closed loopback port; media's breaker and ping cache restored."""
-    from media import storage
-
     settings.MEDIA_BACKEND = "cloudinary"
     settings.CLOUDINARY_URL = ""
     settings.CLOUDINARY_CLOUD_NAME = "etrainer-test"
@@ -17,7 +16,8 @@ def unreachable_cloudinary(settings, monkeypatch):
     settings.CLOUDINARY_API_SECRET = "secret"
     settings.CLOUDINARY_UPLOAD_PREFIX = f"http://127.0.0.1:{free_port()}"
     settings.MEDIA_CLOUDINARY_TIMEOUT = 0.5
-    monkeypatch.setattr(storage, "_last_ping", None)
+    storage.forget_status()
     storage.breaker.reset()
     yield
+    storage.forget_status()
     storage.breaker.reset()

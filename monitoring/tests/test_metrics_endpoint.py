@@ -1,9 +1,13 @@
 """/metrics: Prometheus text for allowed networks or the bearer token, a JSON 403 otherwise."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from etrainer.tests.subprocess_env import manage
+from jobs.models import JobRun
 from monitoring import metrics
 
 pytestmark = pytest.mark.django_db
@@ -52,12 +56,6 @@ def test_the_bearer_token_opens_it_from_anywhere(client, settings):
 
 def test_jobs_last_finished_runs_come_from_the_database(client):
     # given: runs of one job, the latest of each status
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from jobs.models import JobRun
-
     now = timezone.now().replace(microsecond=0)
     JobRun.objects.create(
         job="update_streaks", status="succeeded", finished_at=now - timedelta(days=2)

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from prometheus_client import REGISTRY
-from pymongo import monitoring
+from pymongo import MongoClient, monitoring
 
+from etrainer.settings.database import database_config
 from monitoring.mongo_metrics import CommandMetricsListener, PoolMetricsListener
 
 ADDRESS = ("mongo1", 27017)
@@ -115,11 +116,7 @@ def test_failed_commands_are_counted_per_command_name():
     assert sample("etrainer_mongodb_command_seconds_count", command="insert", outcome="failed") >= 1
 
 
-def test_a_client_built_from_the_mongodb_settings_reports_to_these_listeners():
-    from pymongo import MongoClient
-
-    from etrainer.settings.database import database_config
-
+def test_the_mongodb_settings_build_a_client_that_reports_to_these_listeners():
     default = database_config("mongodb://127.0.0.1:1/etrainer").databases["default"]
 
     # The monitoring app registered the listeners with pymongo when Django started.

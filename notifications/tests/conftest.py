@@ -3,6 +3,7 @@ import pytest
 import redis
 
 from etrainer.celery import app as celery_app
+from testsupport.processes import free_port
 
 
 def _forget_broker_connections() -> None:
@@ -12,8 +13,10 @@ def _forget_broker_connections() -> None:
     closes them and empties the groups, so later users get fresh pools rather than closed ones.
     """
     kombu.pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # Celery has no public call that forgets its cached pools without deregistering the app
+    # (``Celery.close``); until a fixture owns a broker whose URL never changes, reset them here.
+    celery_app._pool = None  # noqa: SLF001
+    celery_app.amqp._producer_pool = None  # noqa: SLF001
 
 
 @pytest.fixture
@@ -43,8 +46,6 @@ class BrokerOutage:
         self.working_url = working_url
 
     def start(self) -> None:
-        from testsupport.processes import free_port
-
         celery_app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
         _forget_broker_connections()
 

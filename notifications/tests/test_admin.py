@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from notifications.models import Notification, NotificationChannel
 from notifications.tests.factories import NotificationFactory
@@ -32,3 +35,26 @@ def test_admin_actions_mark_read_and_queue_unsent_emails(admin_client):
     assert Notification.objects.get(pk=unread.pk).read_at is not None
     assert Notification.objects.get(pk=unsent.pk).sent_at is not None
     assert len(mail.outbox) == 1
+
+
+def test_queue_action_leaves_an_email_being_sent_to_its_delivery(admin_client):
+    # given: one email free to claim, one held by a running delivery's lease
+    free = NotificationFactory(channel=NotificationChannel.EMAIL)
+    leased = NotificationFactory(
+        channel=NotificationChannel.EMAIL, sending_until=timezone.now() + timedelta(minutes=5)
+    )
+
+    # when
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "queue_unsent_emails", "_selected_action": [str(free.pk), str(leased.pk)]},
+        follow=True,
+    )
+
+    # then: only the free one was queued (and sent, eagerly); the operator is told why
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == [
+        "1 of 1 email(s) queued; 1 skipped (not an email, already sent, or being sent)."
+    ]
+    assert [message.to for message in mail.outbox] == [[free.user.email]]
+    assert Notification.objects.get(pk=leased.pk).sent_at is None

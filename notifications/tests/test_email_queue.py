@@ -8,6 +8,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from etrainer.celery import app
+from testsupport.processes import free_port
 from learning.tests.factories import StreakFactory
 from notifications.models import Notification, NotificationChannel, NotificationKind
 from notifications.tasks import send_email_notification_task
@@ -79,9 +81,6 @@ def test_a_broker_outage_keeps_the_request_and_the_row_and_leaves_the_email_unse
     celery_redis_broker, learner, learner_client, settings, caplog
 ):
     # given: the broker refuses connections
-    from etrainer.celery import app
-    from testsupport.processes import free_port
-
     app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
     settings.STREAK_MILESTONES = frozenset({1})
 

@@ -11,7 +11,7 @@ from etrainer.api.errors import ApplicationError, ErrorCode
 from jobs.models import JobRun, JobStatus
 from jobs.registry import JOBS
 from notifications.models import Notification, NotificationChannel
-from notifications.services import unsent_emails_requeue
+from notifications.services.email_queue import unsent_emails_requeue
 from notifications.tasks import requeue_unsent_emails_task, send_email_notification_task
 from notifications.tests.factories import NotificationFactory
 from notifications.tests.test_email_queue import TASK, queued_messages

@@ -11,7 +11,8 @@ from prometheus_client import REGISTRY
 
 from etrainer.db import atomic
 from etrainer.tests.subprocess_env import manage
-from notifications.realtime import RedisConnectionRegistry, user_group
+from notifications.models import Notification
+from notifications.realtime import RedisConnectionRegistry, notifications_publish, user_group
 from notifications.services import notify
 
 
@@ -132,9 +133,6 @@ def test_channel_layer_is_redis_from_the_env_and_in_memory_only_without_it():
 def test_the_bulk_form_publishes_every_stored_notification_after_commit(
     learner, subscriber, django_capture_on_commit_callbacks
 ):
-    from notifications.models import Notification
-    from notifications.realtime import notifications_publish
-
     stored = [
         Notification.objects.create(user=learner, kind="system", title=f"N{i}", dedupe_key=f"k{i}")
         for i in range(3)

@@ -10,11 +10,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from rest_framework_simplejwt.tokens import AccessToken
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from deploy.tests.asgi_harness import Uvicorn, access_token, child_env, prepare_database
 from deploy.tests.nginx_harness import Gunicorn
+from etrainer.api.authentication import TOKEN_VERSION_CLAIM
 
 pytestmark = pytest.mark.slow
 
@@ -134,9 +136,6 @@ def forged(token: str) -> str:
 
 def of_another_token_version(user_id: str) -> str:
     """A token from before a password change or logout-all: its version is not the user's."""
-    from rest_framework_simplejwt.tokens import AccessToken
-
-    from etrainer.api.authentication import TOKEN_VERSION_CLAIM
 
     token = AccessToken(access_token(user_id))
     token[TOKEN_VERSION_CLAIM] = 7

@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from etrainer.api.errors import ApplicationError
 from notifications.models import Notification, NotificationChannel
-from notifications.services import EmailOutcome, notification_send_email, notify
+from notifications.services import notify
+from notifications.services.emails import EmailOutcome, notification_send_email
 from notifications.tasks import send_email_notification_task
 from notifications.tests.factories import NotificationFactory
 

@@ -1,18 +1,10 @@
-"""The two storage backends behind the upload endpoints, chosen by ``MEDIA_BACKEND``.
-
-``CloudinaryBackend`` goes through the official SDK (uploader for upload/destroy, Admin API for
-resource info, usage and ping) with a timeout on every call and the process's circuit breaker in
-front. ``LocalBackend`` stores under ``MEDIA_ROOT`` through Django's default storage. Both take the
-uploaded file object as it is (a temporary file on disk) and never read it whole.
-"""
+"""Cloudinary through its official SDK, with a timeout on every call and a circuit breaker."""
 
 import logging
-import os
-import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+from urllib.parse import urlsplit
 
 import cloudinary
 import cloudinary.api
@@ -20,101 +12,11 @@ import cloudinary.uploader
 import cloudinary.utils
 from cloudinary import exceptions as cloudinary_errors
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import UploadedFile
 from urllib3.util.retry import Retry
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.circuit_breaker import CircuitBreaker
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    public_id: str
-    url: str
-    format: str
-    bytes: int
-    width: int | None = None
-    height: int | None = None
-    duration: float | None = None
-
-
-class StorageBackend(Protocol):
-    name: str
-
-    def save(self, upload: UploadedFile, *, public_id: str, resource_type: str, extension: str,
-             size: int) -> StoredFile: ...  # fmt: skip
-
-    def delete(self, public_id: str, *, resource_type: str, extension: str) -> bool: ...
-
-    def info(self, public_id: str, *, resource_type: str, extension: str) -> dict[str, Any]: ...
-
-    def usage(self) -> dict[str, Any]: ...
-
-    def status(self) -> tuple[bool, str]: ...
-
-
-def storage_unavailable(reason: str) -> ApplicationError:
-    return ApplicationError(
-        ErrorCode.SERVICE_UNAVAILABLE,
-        "Media storage is unavailable, try again later.",
-        status=503,
-        details={"reason": reason},
-    )
-
-
-# --- local filesystem -------------------------------------------------------------------------
-
-
-class LocalBackend:
-    """Files under ``MEDIA_ROOT`` as ``<public_id>.<ext>``; served by Django in development."""
-
-    name = "local"
-
-    def _path(self, public_id: str, extension: str) -> str:
-        return public_id if public_id.endswith(f".{extension}") else f"{public_id}.{extension}"
-
-    def save(self, upload, *, public_id, resource_type, extension, size):
-        upload.seek(0)
-        name = default_storage.save(self._path(public_id, extension), upload)
-        if not public_id.endswith(f".{extension}"):
-            name = name.removesuffix(f".{extension}")  # the storage may have renamed a clash
-        return StoredFile(name, default_storage.url(self._path(name, extension)), extension, size)
-
-    def delete(self, public_id, *, resource_type, extension):
-        path = self._path(public_id, extension)
-        existed = default_storage.exists(path)
-        default_storage.delete(path)
-        return existed
-
-    def info(self, public_id, *, resource_type, extension):
-        path = self._path(public_id, extension)
-        if not default_storage.exists(path):
-            raise ApplicationError(ErrorCode.NOT_FOUND, "Not found.", status=404)
-        return {
-            "bytes": default_storage.size(path),
-            "url": default_storage.url(path),
-            "created_at": default_storage.get_created_time(path).isoformat(),
-        }
-
-    def usage(self):
-        root = settings.MEDIA_ROOT
-        os.makedirs(root, exist_ok=True)
-        disk = shutil.disk_usage(root)
-        return {"disk": {"total": disk.total, "used": disk.used, "free": disk.free}}
-
-    def status(self):
-        root = str(settings.MEDIA_ROOT)
-        if os.path.isdir(root) and os.access(root, os.W_OK):
-            return True, "local storage writable"
-        if not os.path.exists(root):
-            ancestor = _nearest_existing_ancestor(root)
-            if os.path.isdir(ancestor) and os.access(ancestor, os.W_OK):
-                return True, "local storage can be created"
-        return False, f"{root} is not writable"
-
-
-# --- Cloudinary -------------------------------------------------------------------------------
+from media.storage.base import StoredFile, storage_unavailable
 
 # 4xx answers mean Cloudinary is up and said no: they do not count against the breaker.
 _CLIENT_ERRORS = (
@@ -143,26 +45,23 @@ breaker = CircuitBreaker(
 )
 
 
-def _disable_sdk_retries() -> None:
+def sdk_retries_disable() -> None:
     """urllib3 retries a timed-out GET three times by default; the breaker is our retry policy.
 
-    The SDK keeps one module-level PoolManager for the upload API and one for the Admin API.
+    The SDK builds its connection pools with urllib3's default policy and has no option to pass
+    one, so the default itself (urllib3's public ``Retry.DEFAULT``, read when a pool is created)
+    is set to no retries, for this process. Every other client here passes its own policy
+    (requests, redis-py) or does not use urllib3.
     """
-    from cloudinary.api_client import call_api
-
-    for manager in (cloudinary.uploader._http, call_api._http):
-        manager.connection_pool_kw["retries"] = Retry(total=0, redirect=0, raise_on_redirect=False)
-        manager.clear()
+    Retry.DEFAULT = Retry(total=0, redirect=0, raise_on_redirect=False)
 
 
-_disable_sdk_retries()
+sdk_retries_disable()
 
 
 def cloudinary_credentials() -> dict[str, str]:
     """Cloud name, key and secret from CLOUDINARY_URL or the three variables."""
     if settings.CLOUDINARY_URL:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(settings.CLOUDINARY_URL)
         return {
             "cloud_name": parts.hostname or "",
@@ -298,16 +197,6 @@ def forget_status() -> None:
     _last_ping = None
 
 
-def get_backend() -> StorageBackend:
-    if settings.MEDIA_BACKEND == "cloudinary":
-        return CloudinaryBackend()
-    if settings.MEDIA_BACKEND == "local":
-        return LocalBackend()
-    raise ApplicationError(
-        ErrorCode.SERVER_ERROR, f"Unknown MEDIA_BACKEND {settings.MEDIA_BACKEND!r}.", status=500
-    )
-
-
 def optimized_url(public_id: str, *, resource_type: str, **transformation: Any) -> str:
     """A delivery URL with the transformation: the SDK's URL builder, no network call."""
     url, _ = cloudinary.utils.cloudinary_url(
@@ -318,10 +207,3 @@ def optimized_url(public_id: str, *, resource_type: str, **transformation: Any) 
         **transformation,
     )
     return url
-
-
-def _nearest_existing_ancestor(path: str) -> str:
-    """The first existing folder above ``path``: the storage creates the missing ones on save."""
-    while not os.path.exists(path) and os.path.dirname(path) != path:
-        path = os.path.dirname(path)
-    return path
