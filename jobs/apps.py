@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
+from etrainer.metrics import declare_job_runs
 from jobs.registry import JOBS
-from monitoring.metrics import declare_job_runs
 
 
 class JobsConfig(AppConfig):

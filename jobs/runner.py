@@ -19,11 +19,11 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError
 
+from etrainer.metrics import record_job_run
 from jobs import services
 from jobs.locks import JobLock, LockUnavailable
 from jobs.models import JobRun, JobStatus, JobTrigger
 from jobs.registry import job_spec
-from monitoring.metrics import record_job_run
 
 logger = logging.getLogger("etrainer.jobs")
 

@@ -8,11 +8,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from etrainer.api.errors import ApplicationError
+from etrainer.metrics import record_upload
 from media.models import MediaAsset
 from media.selectors import media_asset_get
 from media.storage import StorageBackend, get_backend
 from media.validation import RULES, CheckedFile, check_uploads, new_public_id
-from monitoring.metrics import record_upload
 
 logger = logging.getLogger("etrainer.media")
 

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.db.backends.signals import connection_created
 
-from monitoring.metrics import declare_ratelimit_groups
+from etrainer.metrics import declare_ratelimit_groups
 
 
 class MonitoringConfig(AppConfig):
@@ -20,13 +20,13 @@ class MonitoringConfig(AppConfig):
         MongoDB backend opens its client (on the SQL engines no client is opened)."""
         # These read models (JobRun, through the exposition) or load simplejwt's: importable once
         # the registry is ready.
+        from etrainer.mongo_metrics import register_mongo_listeners  # noqa: PLC0415
         from etrainer.ratelimit import rate_limit_event  # noqa: PLC0415
         from monitoring import worker_metrics  # noqa: F401, PLC0415 (connects the worker signals)
         from monitoring.middleware import (  # noqa: PLC0415
             count_rate_limit_event,
             install_slow_query_logger,
         )
-        from monitoring.mongo_metrics import register_mongo_listeners  # noqa: PLC0415
 
         declare_ratelimit_groups(settings.RATELIMIT_RATES)
         rate_limit_event.connect(count_rate_limit_event, dispatch_uid="rate-limit-metrics")

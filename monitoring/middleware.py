@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 from django_prometheus.middleware import PrometheusAfterMiddleware
 
-from monitoring import metrics
+from etrainer import metrics
 
 logger = logging.getLogger("etrainer.slow")
 

@@ -30,7 +30,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from etrainer.api.authentication import TOKEN_VERSION_CLAIM
-from monitoring.metrics import (
+from etrainer.metrics import (
     record_ws_connection_closed,
     record_ws_connection_opened,
     record_ws_message_sent,

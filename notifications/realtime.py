@@ -28,8 +28,8 @@ from django.conf import settings
 from django.db import transaction
 from redis import asyncio as aioredis
 
+from etrainer.metrics import record_ws_send_failure
 from etrainer.redis_breaker import CircuitBreakerConnection
-from monitoring.metrics import record_ws_send_failure
 from notifications.serializers import NotificationOutputSerializer
 
 logger = logging.getLogger(__name__)

@@ -38,8 +38,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from etrainer.metrics import record_cache_lookup
 from etrainer.redis_direct import direct_redis, django_redis_client
-from monitoring.metrics import record_cache_lookup
 from subscriptions.models import PendingInvalidation
 
 logger = logging.getLogger("etrainer.cache")

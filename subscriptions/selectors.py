@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from etrainer.api.errors import ApplicationError, ErrorCode
-from monitoring.metrics import observe_access_check
+from etrainer.metrics import observe_access_check
 from subscriptions import cache as access_cache
 from subscriptions.cache import MISS, SUMMARY_FAMILIES, Lookup
 from subscriptions.models import (

@@ -10,8 +10,8 @@ import yaml
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from etrainer import metrics
 from jobs.models import JobRun
-from monitoring import metrics
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 METRIC_NAME = re.compile(r"\b((?:etrainer|django)_[a-z_]+)")

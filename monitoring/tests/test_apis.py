@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from conftest import bearer_client
-from monitoring import metrics
+from etrainer import metrics
 from testsupport.processes import free_port
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from etrainer import metrics
 from jobs.models import JobRun
-from monitoring import metrics
 from monitoring.management.commands.monitor import Command as MonitorCommand
 
 pytestmark = pytest.mark.django_db

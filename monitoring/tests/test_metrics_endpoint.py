@@ -6,9 +6,9 @@ import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from etrainer import metrics
 from etrainer.tests.subprocess_env import manage
 from jobs.models import JobRun
-from monitoring import metrics
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.db import connection
 from prometheus_client import REGISTRY
 from pymongo import MongoClient, monitoring
 
+from etrainer.mongo_metrics import CommandMetricsListener, PoolMetricsListener
 from etrainer.settings.database import database_config
-from monitoring.mongo_metrics import CommandMetricsListener, PoolMetricsListener
 
 ADDRESS = ("mongo1", 27017)
 LABEL = "mongo1:27017"

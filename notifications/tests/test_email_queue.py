@@ -9,10 +9,10 @@ from django.core import mail
 from django.utils import timezone
 
 from etrainer.celery import app
-from testsupport.processes import free_port
 from learning.tests.factories import StreakFactory
 from notifications.models import Notification, NotificationChannel, NotificationKind
 from notifications.tasks import send_email_notification_task
+from testsupport.processes import free_port
 
 TASK = "notifications.tasks.send_email_notification_task"
 

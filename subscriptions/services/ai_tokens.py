@@ -9,7 +9,7 @@ from django.db.models import F
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.db import unique_insert_savepoint
-from monitoring.metrics import record_ai_tokens_spent
+from etrainer.metrics import record_ai_tokens_spent
 from subscriptions import cache as access_cache
 from subscriptions.models import LIVE_STATUSES, AiTokenAccount, Subscription
 from subscriptions.selectors import ai_entry, current_period_start, live_subscription
