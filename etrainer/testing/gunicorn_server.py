@@ -1,4 +1,5 @@
-"""The project's gunicorn (gunicorn.conf.py) on a free loopback port, stopped by pid."""
+"""The project's gunicorn (gunicorn.conf.py, through ``python -m etrainer.serve`` with
+WEB_SERVER=gunicorn, as the image runs it) on a free loopback port, stopped by pid."""
 
 import os
 import signal
@@ -12,7 +13,6 @@ from pathlib import Path
 from etrainer.testing.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
 class GunicornServer:
@@ -52,9 +52,10 @@ class GunicornServer:
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_WORKERS": str(self.workers),
             "GUNICORN_ACCESS_LOG": "",
+            "WEB_SERVER": "gunicorn",
             **self.env,
         }
-        command = [str(GUNICORN), "-c", "gunicorn.conf.py", "etrainer.wsgi:application"]
+        command = [sys.executable, "-m", "etrainer.serve"]
         if self.access_log_format:
             command += ["--access-logformat", self.access_log_format]
         with self.log_path.open("wb") as log:
