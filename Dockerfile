@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Targets: `app` (default: gunicorn; also runs celery worker/beat and the one-shot migrate) and
-# `nginx` (nginx.conf + the collected static files). docker-compose.yml builds both.
+# Targets: `app` (default: granian, or gunicorn with WEB_SERVER=gunicorn; also runs celery
+# worker/beat and the one-shot migrate) and `nginx` (nginx.conf + the collected static files).
+# docker-compose.yml builds both.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- dependencies: binary wheels (psycopg[binary], hiredis), so no compiler in any image -------
@@ -57,5 +58,6 @@ USER etrainer
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "manage.py", "healthcheck"]
-# gunicorn.conf.py: sync workers per core (GUNICORN_*), no control socket, graceful shutdown.
-CMD ["gunicorn", "-c", "gunicorn.conf.py", "etrainer.wsgi:application"]
+# etrainer/serve.py: granian, one worker per core (GRANIAN_*), crashed workers respawned, graceful
+# shutdown on SIGTERM; WEB_SERVER=gunicorn runs gunicorn.conf.py (GUNICORN_*) instead.
+CMD ["python", "-m", "etrainer.serve"]

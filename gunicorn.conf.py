@@ -11,8 +11,8 @@ worker so its live gauges disappear. Without the variable a private temporary di
 
 import multiprocessing
 import os
-import tempfile
-from pathlib import Path
+
+from etrainer import prometheus_multiproc
 
 
 def _env_int(name: str, default: int) -> int:
@@ -44,17 +44,14 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus rid=%({x-request-id}o)s ua="%(a)s"'
 
 
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="etrainer-prometheus-")
+prometheus_multiproc.use_private_directory_when_unset()
 
 
 def on_starting(server):
-    """Empty the multiprocess directory before any worker writes to it."""
-    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    # Only prometheus_client's own files, in case the variable points at a shared directory.
-    for stale in directory.glob("*.db"):
-        stale.unlink(missing_ok=True)
+    """Empty the multiprocess directory before any worker writes to it; name the master."""
+    directory = prometheus_multiproc.reset_directory()
+    os.environ["ETRAINER_WEB_SERVER"] = "gunicorn"
+    os.environ["ETRAINER_WEB_SERVER_MASTER_PID"] = str(os.getpid())
     server.log.info("Prometheus multiprocess directory: %s", directory)
 
 

@@ -1,6 +1,7 @@
 """The folder of prometheus_client's multiprocess mode, ready before any metric is defined."""
 
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -23,3 +24,22 @@ def ensure_directory() -> None:
             f"PROMETHEUS_MULTIPROC_DIR={directory} does not exist and cannot be created "
             f"({error.strerror}); point it at a writable folder or unset it."
         ) from error
+
+
+def use_private_directory_when_unset() -> str:
+    """A web server's master picks the folder before its workers start (they inherit it)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="etrainer-prometheus-")
+    return os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def reset_directory() -> Path:
+    """Empty the folder of a previous run's files (they would be added in) before workers write.
+
+    Only prometheus_client's own ``*.db`` files go, in case the variable names a shared folder.
+    """
+    directory = Path(use_private_directory_when_unset())
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return directory

@@ -80,10 +80,12 @@ class SystemMetricsApi(StaffAPIView):
 
 
 class ClusterStatusApi(StaffAPIView):
-    """The gunicorn master and its workers (pid, memory, requests served) and Celery workers."""
+    """The web server's master (granian or gunicorn) and its workers (pid, memory, requests
+    served) and the Celery workers."""
 
     @extend_schema_serializer(component_name="ClusterStatus")
     class OutputSerializer(serializers.Serializer):
+        server = serializers.ChoiceField(choices=["granian", "gunicorn"], allow_null=True)
         master = ProcessSerializer(allow_null=True)
         workers = ProcessSerializer(many=True)
         celery = serializers.DictField()

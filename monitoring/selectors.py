@@ -139,22 +139,35 @@ def cluster_status() -> dict:
     families = exposition.families()
     served = per_process(families, PROCESS_REQUESTS)
     me = psutil.Process()
-    master = _gunicorn_master(me)
-    workers = master.children() if master else [me]
+    master = server_master(me)
+    workers = [child for child in master.children() if is_running(child)] if master else [me]
     return {
+        "server": os.environ.get("ETRAINER_WEB_SERVER") if master else None,
         "master": _process_info(master, served) if master else None,
         "workers": [_process_info(worker, served) for worker in workers],
         "celery": celery_workers(),
     }
 
 
-def _gunicorn_master(process: psutil.Process) -> psutil.Process | None:
-    parent = process.parent()
+def is_running(process: psutil.Process) -> bool:
+    """A killed worker is a zombie child until its master joins it: not a worker any more."""
     try:
-        is_gunicorn = parent is not None and "gunicorn" in " ".join(parent.cmdline())
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def server_master(process: psutil.Process) -> psutil.Process | None:
+    """The granian or gunicorn master this worker runs under (it named itself in the environment
+    its workers inherit: etrainer/serve.py, gunicorn.conf.py), or None under another server."""
+    named = os.environ.get("ETRAINER_WEB_SERVER_MASTER_PID", "")
+    try:
+        parent = process.parent()
     except psutil.Error:
         return None
-    return parent if is_gunicorn else None
+    if parent is None or not named.isdigit() or parent.pid != int(named):
+        return None
+    return parent
 
 
 def _process_info(process: psutil.Process, served: dict[int, float]) -> dict:

@@ -38,11 +38,12 @@ def test_every_service_of_the_deployment_is_defined(services):
     assert expected <= set(services)
 
 
-def test_three_app_replicas_run_gunicorn_behind_nginx(services):
+def test_three_app_replicas_run_granian_behind_nginx(services):
     app = services["app"]
 
     assert app["deploy"]["replicas"] == 3
-    assert command_text(app).startswith("gunicorn -c gunicorn.conf.py")
+    assert command_text(app) == "python -m etrainer.serve"
+    assert app["environment"]["WEB_SERVER"] == "${WEB_SERVER:-granian}"
     assert "ports" not in app
     assert services["nginx"]["depends_on"]["app"]["condition"] == "service_healthy"
     assert {"80", "443"} <= {port.rsplit(":", 1)[-1] for port in services["nginx"]["ports"]}
@@ -191,7 +192,7 @@ def test_the_env_file_template_sets_every_secret_to_a_placeholder():
     assert all("CHANGE-ME" in value for value in secrets.values()), secrets
 
 
-def test_dockerfile_is_multi_stage_non_root_with_healthcheck_and_gunicorn():
+def test_dockerfile_is_multi_stage_non_root_with_healthcheck_and_the_serve_launcher():
     text = (ROOT / "Dockerfile").read_text()
     app_stage = text[text.index("AS app\n") :]
 
@@ -200,7 +201,7 @@ def test_dockerfile_is_multi_stage_non_root_with_healthcheck_and_gunicorn():
     assert "collectstatic --noinput" in text
     assert "USER etrainer" in app_stage
     assert 'CMD ["python", "manage.py", "healthcheck"]' in app_stage
-    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "etrainer.wsgi:application"]' in app_stage
+    assert 'CMD ["python", "-m", "etrainer.serve"]' in app_stage
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():

@@ -4,6 +4,7 @@ Each launcher binds 127.0.0.1 on a free port, waits until its server answers, an
 """
 
 from testsupport.processes.celery import CeleryProcesses, wait_for
+from testsupport.processes.granian import GranianServer
 from testsupport.processes.gunicorn import GunicornServer, http_request
 from testsupport.processes.mongo import MongoServer
 from testsupport.processes.ports import free_port
@@ -12,6 +13,7 @@ from testsupport.processes.redis import RedisServer
 
 __all__ = [
     "CeleryProcesses",
+    "GranianServer",
     "GunicornServer",
     "MongoServer",
     "PostgresCluster",

@@ -1,4 +1,5 @@
-"""The project's gunicorn (gunicorn.conf.py) on a free loopback port, stopped by pid."""
+"""The project's gunicorn (gunicorn.conf.py, through ``python -m etrainer.serve`` with
+WEB_SERVER=gunicorn, as the image runs it) on a free loopback port, stopped by pid."""
 
 import os
 import signal
@@ -42,6 +43,8 @@ class GunicornServer:
         self.ready_status = ready_status
         self.process: subprocess.Popen | None = None
 
+    name = "gunicorn"
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -58,23 +61,24 @@ class GunicornServer:
             "DJANGO_SETTINGS_MODULE": "etrainer.settings.test",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_ACCESS_LOG": "",
+            "WEB_SERVER": "gunicorn",
             **workers,
             **self.env,
         }
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "etrainer.serve"]
+        if self.access_log_format:
+            command += ["--access-logformat", self.access_log_format]
+        return command
 
     def start(self, timeout: float = 60.0) -> "GunicornServer":
         env = self.environment()
         if env.get("PROMETHEUS_MULTIPROC_DIR"):
             Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
-        command = [
-            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-            "etrainer.wsgi:application",
-        ]  # fmt: skip
-        if self.access_log_format:
-            command += ["--access-logformat", self.access_log_format]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         self._wait_until_serving(timeout)
         return self
@@ -83,7 +87,7 @@ class GunicornServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_text()[-2000:]}")
+                raise RuntimeError(f"{self.name} exited: {self.log_text()[-2000:]}")
             try:
                 status = self.get(self.ready_path)[0]
                 if self.ready_status in (None, status):
@@ -91,7 +95,7 @@ class GunicornServer:
             except OSError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("gunicorn did not answer in time")
+        raise RuntimeError(f"{self.name} did not answer in time")
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
         status, _, body = http_request(self.url + path, headers=headers)

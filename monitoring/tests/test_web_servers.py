@@ -1,7 +1,10 @@
-"""Real gunicorn: /metrics agrees across workers; /health answers 503 when the database is down."""
+"""Real granian and gunicorn: /metrics agrees across workers, also after a worker is killed;
+/health answers 503 when the database is down."""
 
 import json
+import os
 import re
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,22 +12,26 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from etrainer.tests.subprocess_env import manage
-from testsupport.processes import GunicornServer, free_port
+from testsupport.processes import GranianServer, GunicornServer, free_port
 
 pytestmark = pytest.mark.slow
 
 VIEW_COUNTER = "django_http_requests_total_by_view_transport_method"
 
 
-@pytest.fixture
-def gunicorn(tmp_path, redis_server):
+SERVERS = {"granian": GranianServer, "gunicorn": GunicornServer}
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def web_server(request, tmp_path, redis_server):
+    """Starts the project's granian or gunicorn (each test runs on both)."""
     servers = []
 
     def start(*, workers: int, **env: str) -> GunicornServer:
-        server = GunicornServer(
+        server = SERVERS[request.param](
             workers=workers,
             env={"REDIS_URL": redis_server.url, **env},
-            log_path=tmp_path / f"gunicorn-{len(servers)}.log",
+            log_path=tmp_path / f"{request.param}-{len(servers)}.log",
         )
         servers.append(server)
         return server.start()
@@ -74,14 +81,16 @@ def served_by_pid(metrics_text: str) -> dict[str, float]:
 
 
 def test_every_scrape_shows_the_same_count_whichever_worker_answers(
-    gunicorn, tmp_path, migrated_database
+    web_server, tmp_path, migrated_database
 ):
     # given: three workers and a stale file from a previous run in the metrics directory
     database_url, staff_token = migrated_database
     directory = tmp_path / "prometheus"
     directory.mkdir()
     (directory / "counter_999999.db").write_bytes(b"stale")
-    server = gunicorn(workers=3, PROMETHEUS_MULTIPROC_DIR=str(directory), DATABASE_URL=database_url)
+    server = web_server(
+        workers=3, PROMETHEUS_MULTIPROC_DIR=str(directory), DATABASE_URL=database_url
+    )
     _, before = server.get("/metrics")
     warmup = view_requests(before.decode(), "health")
 
@@ -110,11 +119,12 @@ def test_every_scrape_shows_the_same_count_whichever_worker_answers(
     assert sum(served) == warmup + 1 + 30 + 5
 
 
-def test_health_answers_503_within_a_second_when_the_database_is_unreachable(gunicorn):
-    server = gunicorn(
+def test_health_answers_503_within_a_second_when_the_database_is_unreachable(web_server):
+    server = web_server(
         workers=1,
         DATABASE_URL=f"postgres://etr:etr@127.0.0.1:{free_port()}/etrainer",
         GUNICORN_ACCESS_LOG="-",
+        GRANIAN_ACCESS_LOG="1",
     )
 
     started = time.monotonic()
@@ -129,7 +139,74 @@ def test_health_answers_503_within_a_second_when_the_database_is_unreachable(gun
     assert elapsed < 1.0
     line = access_log_line(server, "rid=probe-0001")
     assert line.startswith('127.0.0.1 "GET /health HTTP/1.1" 503')
-    assert re.search(r" \d+us rid=probe-0001 ", line)
+    duration = r"\d+\.\d{3}ms" if isinstance(server, GranianServer) else r"\d+us"
+    assert re.search(duration + r" rid=probe-0001 ", line)
+
+
+def test_a_killed_worker_loses_no_count_and_its_live_figures_go(
+    web_server, tmp_path, migrated_database
+):
+    # given: three workers that all served some of 90 requests
+    database_url, staff_token = migrated_database
+    directory = tmp_path / "prometheus"
+    server = web_server(
+        workers=3, PROMETHEUS_MULTIPROC_DIR=str(directory), DATABASE_URL=database_url
+    )
+    warmup = view_requests(server.get("/metrics")[1].decode(), "health")
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        statuses = list(pool.map(lambda _: server.get("/health")[0], range(90)))
+    assert statuses == [200] * 90
+    before = cluster_status(server, staff_token)
+    workers = {worker["pid"]: worker["requests_served"] for worker in before["workers"]}
+    assert len(workers) == 3
+    assert sum(1 for served in workers.values() if served) >= 2
+
+    # when: the busiest worker is SIGKILLed and the master replaces it
+    victim = max(workers, key=lambda pid: workers[pid] or 0)
+    os.kill(victim, signal.SIGKILL)
+    after = wait_for_replacement(server, staff_token, victim)
+
+    # then: not one request is lost from the counter, the dead worker's live gauge is gone, and the
+    # cluster view lists three live workers again
+    metrics = server.get("/metrics")[1].decode()
+    assert view_requests(metrics, "health") - warmup == 90.0
+    wait_until_gone(server, str(victim))
+    assert view_requests(server.get("/metrics")[1].decode(), "health") - warmup == 90.0
+    assert len(after["workers"]) == 3
+    assert victim not in {worker["pid"] for worker in after["workers"]}
+
+
+def wait_until_gone(server, pid: str, timeout: float = 5.0) -> None:
+    """The master notices a dead worker within a second; a scrape after that has no live figures."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pid not in served_by_pid(server.get("/metrics")[1].decode()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"worker {pid}'s live gauge is still exposed")
+
+
+def cluster_status(server: GunicornServer, staff_token: str) -> dict:
+    status, body = server.get(
+        "/api/system/cluster/status", headers={"Authorization": f"Bearer {staff_token}"}
+    )
+    assert status == 200, body
+    return json.loads(body)
+
+
+def wait_for_replacement(server, staff_token: str, victim: int, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            cluster = cluster_status(server, staff_token)
+        except OSError:
+            cluster = None
+        if cluster is not None:
+            pids = {worker["pid"] for worker in cluster["workers"]}
+            if victim not in pids and len(pids) == 3:
+                return cluster
+        time.sleep(0.2)
+    raise AssertionError(f"worker {victim} was not replaced: {server.log_path.read_text()[-2000:]}")
 
 
 def access_log_line(server: GunicornServer, marker: str, timeout: float = 5.0) -> str:
