@@ -5,7 +5,7 @@ of a data export. accounts cannot import this app, so it asks through its signal
 from django.dispatch import receiver
 
 from accounts.signals import account_email_requested, user_data_export
-from notifications.models import Notification, NotificationChannel
+from notifications.models import REDACTED_BODY, Notification, NotificationChannel, is_private_kind
 from notifications.services import notify
 
 
@@ -23,19 +23,22 @@ def send_account_email(sender, user, email, **kwargs) -> None:
 
 @receiver(user_data_export, dispatch_uid="notifications-export")
 def export_notifications(sender, user, **kwargs) -> dict:
+    """The person's notices; an account email's one-time link is not repeated in the export."""
     rows = Notification.objects.filter(user=user).order_by("created_at", "pk")
-    return {
-        "notifications": list(
-            rows.values(
-                "id",
-                "kind",
-                "channel",
-                "title",
-                "body",
-                "payload",
-                "created_at",
-                "read_at",
-                "sent_at",
-            )
+    notices = list(
+        rows.values(
+            "id",
+            "kind",
+            "channel",
+            "title",
+            "body",
+            "payload",
+            "created_at",
+            "read_at",
+            "sent_at",
         )
-    }
+    )
+    for notice in notices:
+        if is_private_kind(notice["kind"]):
+            notice["body"] = REDACTED_BODY
+    return {"notifications": notices}

@@ -19,6 +19,17 @@ class NotificationKind(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+# Kinds whose body carries a credential (a verification key, a password-reset link: the accounts
+# app's emails). They are delivered by email only: never listed, fetched or pushed to a client,
+# and their body is blanked once sent, so a stolen access token cannot read a live reset link.
+PRIVATE_KIND_PREFIX = "account_"
+REDACTED_BODY = "(Removed after sending: it held a one-time link.)"
+
+
+def is_private_kind(kind: str) -> bool:
+    return kind.startswith(PRIVATE_KIND_PREFIX)
+
+
 class Notification(models.Model):
     """A notice to one user, stored once per ``dedupe_key`` (unique) and, for email, sent once.
 

@@ -30,6 +30,7 @@ from redis import asyncio as aioredis
 
 from etrainer.metrics import record_ws_send_failure
 from etrainer.redis_breaker import CircuitBreakerConnection
+from notifications.models import is_private_kind
 from notifications.serializers import NotificationOutputSerializer
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def notification_representation(notification) -> dict:
 
 def notification_publish(*, notification) -> None:
     """Push ``notification`` to its user's connections once the surrounding transaction commits."""
+    if is_private_kind(notification.kind):
+        return
     user_id = notification.user_id
     try:
         event = {"type": MESSAGE_TYPE, "notification": notification_representation(notification)}
@@ -65,7 +68,7 @@ def notifications_publish(*, notifications) -> None:
     one pipelined round trip on Redis."""
     batch = []
     for notification in notifications:
-        if notification.pk is None:
+        if notification.pk is None or is_private_kind(notification.kind):
             continue
         try:
             event = {

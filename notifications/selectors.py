@@ -6,14 +6,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from etrainer.api.errors import ApplicationError, ErrorCode
-from notifications.models import Notification, NotificationChannel
+from notifications.models import PRIVATE_KIND_PREFIX, Notification, NotificationChannel
 
 
 def notification_list(
     *, user, unread: bool | None = None, channel: str | None = None
 ) -> QuerySet[Notification]:
     """The user's notifications; the caller orders (cursor pagination on ``-created_at``)."""
-    notifications = Notification.objects.filter(user=user)
+    notifications = Notification.objects.filter(user=user).exclude(
+        kind__startswith=PRIVATE_KIND_PREFIX
+    )
     if unread is not None:
         notifications = notifications.filter(read_at__isnull=unread)
     if channel:
@@ -24,7 +26,9 @@ def notification_list(
 def notification_get(*, user, notification_id: str) -> Notification:
     """One of the user's notifications; someone else's, or a malformed id, is not found."""
     try:
-        return Notification.objects.get(pk=notification_id, user=user)
+        return Notification.objects.exclude(kind__startswith=PRIVATE_KIND_PREFIX).get(
+            pk=notification_id, user=user
+        )
     except (Notification.DoesNotExist, ValueError, TypeError, ValidationError):
         raise ApplicationError(ErrorCode.NOT_FOUND, "Notification not found.", status=404) from None
 

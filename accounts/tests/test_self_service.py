@@ -315,3 +315,26 @@ def test_delete_me_needs_the_password_and_erases_the_person(
     assert list(Notification.objects.values_list("title", flat=True)) == ["Stays"]
     assert stored_files(settings.MEDIA_ROOT) == []
     assert client.get("/api/me").status_code == 401
+
+
+def test_a_stolen_access_token_cannot_read_a_reset_link(run_commit_callbacks, learner):
+    # given: someone holding the learner's access token while a reset is asked for
+    thief = bearer(login(learner.email, DEFAULT_PASSWORD).json()["access"])
+    run_commit_callbacks(lambda: post("/api/auth/password/reset", {"email": learner.email}))
+    [message] = mail.outbox
+    token = link_params(message)["token"]
+    stored = Notification.objects.get(user=learner, kind="account_password_reset")
+
+    # when: they read the learner's notifications, the list and the one notice
+    listed = thief.get("/api/notifications")
+    fetched = thief.get(f"/api/notifications/{stored.pk}")
+
+    # then: the account email is in neither, and the stored copy no longer holds the link
+    assert listed.status_code == 200
+    assert token not in listed.content.decode()
+    assert all(row["kind"] != "account_password_reset" for row in listed.json()["results"])
+    assert fetched.status_code == 404
+    stored.refresh_from_db()
+    assert stored.sent_at is not None
+    assert token not in stored.body
+    assert token not in thief.get("/api/me/export").content.decode()

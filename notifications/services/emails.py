@@ -7,7 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifications.models import Notification, NotificationChannel
+from notifications.models import REDACTED_BODY, Notification, NotificationChannel, is_private_kind
 from notifications.selectors import claimable_emails
 
 # How long one delivery holds an email before another delivery of the same task may take it over.
@@ -38,9 +38,10 @@ def notification_send_email(*, notification_id: str) -> str:
     except Exception:
         Notification.objects.filter(pk=notification.pk).update(sending_until=None)
         raise
-    Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(
-        sent_at=timezone.now(), sending_until=None
-    )
+    sent = {"sent_at": timezone.now(), "sending_until": None}
+    if is_private_kind(notification.kind):
+        sent["body"] = REDACTED_BODY
+    Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(**sent)
     return EmailOutcome.SENT
 
 
