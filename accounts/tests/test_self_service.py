@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
+from django.core.checks import run_checks
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -338,3 +339,11 @@ def test_a_stolen_access_token_cannot_read_a_reset_link(run_commit_callbacks, le
     assert stored.sent_at is not None
     assert token not in stored.body
     assert token not in thief.get("/api/me/export").content.decode()
+
+
+def test_an_unknown_default_language_stops_start_up(settings):
+    settings.DEFAULT_USER_LANGUAGE = "fr"
+
+    errors = run_checks()
+
+    assert [error.id for error in errors if error.id.startswith("accounts.")] == ["accounts.E001"]
