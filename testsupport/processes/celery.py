@@ -9,9 +9,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
-import redis
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,6 +58,8 @@ class CeleryProcesses:
 
     def _worker_consuming(self) -> bool:
         """Ready when a client of the broker is blocked in BRPOP on the queue."""
+        import redis  # noqa: PLC0415 (stdlib only at import: with_postgres.sh runs python3)
+
         client = redis.Redis.from_url(self.env["CELERY_BROKER_URL"])
         try:
             return any(c.get("cmd") == "brpop" for c in client.client_list())
@@ -79,6 +78,8 @@ class CeleryProcesses:
 
     def kill_hard(self, name: str) -> list[int]:
         """SIGKILL the worker's main process and its pool children, by pid."""
+        import psutil  # noqa: PLC0415 (stdlib only at import: with_postgres.sh runs python3)
+
         process = self.started[name]
         children = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
         for pid in [process.pid, *children]:

@@ -9,8 +9,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import psutil
-
 from testsupport.processes.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,6 +98,8 @@ class GunicornServer:
         return status, body
 
     def worker_pids(self) -> list[int]:
+        import psutil  # noqa: PLC0415 (stdlib only at import: with_postgres.sh runs python3)
+
         if self.process is None or self.process.poll() is not None:
             return []
         return sorted(child.pid for child in psutil.Process(self.process.pid).children())
