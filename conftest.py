@@ -12,6 +12,7 @@ from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.tests.factories import StaffFactory, UserFactory
 from etrainer.redis_breaker import breaker
 from testsupport.plugin import session_redis_server
 
@@ -70,15 +71,11 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def learner(db):
-    from accounts.tests.factories import UserFactory
-
     return UserFactory()
 
 
 @pytest.fixture
 def staff_user(db):
-    from accounts.tests.factories import StaffFactory
-
     return StaffFactory()
 
 

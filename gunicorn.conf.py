@@ -9,10 +9,13 @@ directory when it starts (stale files from a previous run would be added in) and
 worker so its live gauges disappear. Without the variable a private temporary directory is used.
 """
 
+import gc
 import multiprocessing
 import os
 
 from etrainer import prometheus_multiproc
+
+from django.urls import get_resolver
 
 
 def _env_int(name: str, default: int) -> int:
@@ -57,7 +60,10 @@ def on_starting(server):
 
 def child_exit(server, worker):
     """Let prometheus_client drop a dead worker's live gauges (multiprocess mode)."""
-    from prometheus_client import multiprocess
+    # prometheus_client fixes its value class from PROMETHEUS_MULTIPROC_DIR when first imported:
+    # imported at the top it would precede the default directory set above, and the forked
+    # workers would inherit single-process values.
+    from prometheus_client import multiprocess  # noqa: PLC0415 (must follow the env default)
 
     multiprocess.mark_process_dead(worker.pid)
 
@@ -69,10 +75,6 @@ def post_worker_init(worker):
     frozen, it only walks what requests allocate. The URLconf is imported first: Django loads it
     lazily on the first request.
     """
-    import gc
-
-    from django.urls import get_resolver
-
     get_resolver().url_patterns  # noqa: B018 (imports every view module)
     gc.collect()
     gc.freeze()

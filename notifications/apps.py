@@ -5,4 +5,4 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
-        from notifications import account_emails  # noqa: F401  (connects the receivers)
+        from notifications import account_emails  # noqa: F401, PLC0415 (receivers; load models)

@@ -153,7 +153,8 @@ def _period_end(obj: dict) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(max(ends), tz=dt.UTC) if ends else None
 
 
-def _invoice(obj: dict, created: dt.datetime, status: str) -> Subscription:
+def _invoice(obj: dict, created: dt.datetime, status: str) -> tuple[Subscription, str]:
+    """Record the invoice's payment once; the subscription and its Stripe id."""
     stripe_id, metadata = _invoice_subscription(obj)
     subscription = _subscription_for({**obj, "metadata": metadata}, stripe_id=stripe_id)
     if not stripe_id:
@@ -175,12 +176,11 @@ def _invoice(obj: dict, created: dt.datetime, status: str) -> Subscription:
                 )
         except IntegrityError:
             pass
-    return subscription
+    return subscription, stripe_id
 
 
 def _invoice_paid(obj: dict, created: dt.datetime) -> None:
-    subscription = _invoice(obj, created, PaymentStatus.PAID)
-    stripe_id, _ = _invoice_subscription(obj)
+    subscription, stripe_id = _invoice(obj, created, PaymentStatus.PAID)
     billing.subscription_billing_paid(
         subscription=subscription,
         stripe_subscription_id=stripe_id,
@@ -190,7 +190,7 @@ def _invoice_paid(obj: dict, created: dt.datetime) -> None:
 
 
 def _invoice_failed(obj: dict, created: dt.datetime) -> None:
-    subscription = _invoice(obj, created, PaymentStatus.FAILED)
+    subscription, _ = _invoice(obj, created, PaymentStatus.FAILED)
     billing.subscription_billing_failed(subscription=subscription, event_at=created)
 
 

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import django
+
 from testsupport.processes import CeleryProcesses, MongoServer, RedisServer
 from testsupport.processes import wait_for as wait_until
 
@@ -209,8 +211,6 @@ def main() -> int:
             log(f"SecantusDB on port {mongo.port} (pid {mongo.process.pid})")
         env = smoke_environment(workdir, redis, database_url)
         os.environ.update(env)
-        import django
-
         django.setup()
         prepare_database()
         processes = CeleryProcesses(workdir, env, log=log)

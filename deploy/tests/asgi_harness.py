@@ -12,6 +12,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from rest_framework_simplejwt.tokens import AccessToken
+
 from deploy.tests.nginx_harness import ROOT, stop, wait_for_port
 from testsupport.processes import free_port
 
@@ -63,8 +65,6 @@ def prepare_database(database: Path, streaks: list[bool]) -> list[str]:
 
 def access_token(user_id: str, lifetime: timedelta | None = None) -> str:
     """Signed with the test settings' key, which the child processes share."""
-    from rest_framework_simplejwt.tokens import AccessToken
-
     token = AccessToken()
     token["user_id"] = user_id
     if lifetime is not None:

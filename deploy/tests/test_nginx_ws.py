@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from deploy.tests.asgi_harness import Uvicorn, access_token, child_env, prepare_database
 from deploy.tests.nginx_harness import Nginx, NginxLayout, nginx_binary
 from deploy.tests.nginx_harness import self_signed_certificate as make_certificate
+from notifications.realtime import group_publish, user_group
 from testsupport.processes import free_port
 
 pytestmark = [
@@ -68,8 +69,6 @@ async def next_of_type(ws, kind: str, timeout: float) -> dict:
 
 
 def test_nginx_proxies_a_websocket_end_to_end(edge):
-    from notifications.realtime import group_publish, user_group
-
     layout, user_id = edge
     url = f"wss://127.0.0.1:{layout.https_port}/ws/notifications?token={access_token(user_id)}"
     pushed = {"id": "n1", "kind": "system", "title": "Through nginx"}

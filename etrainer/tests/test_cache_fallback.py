@@ -3,6 +3,7 @@
 import time
 
 import pytest
+import redis
 from django.core.cache import cache
 
 from accounts.tests.factories import DEFAULT_PASSWORD, StaffFactory
@@ -13,8 +14,6 @@ pytestmark = pytest.mark.django_db
 
 def test_cache_is_the_real_redis(redis_server):
     cache.set("probe", "value", 30)
-
-    import redis
 
     raw = redis.Redis.from_url(redis_server.url)
     assert raw.get(cache.make_key("probe")) is not None

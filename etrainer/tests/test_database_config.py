@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 
+from etrainer.mongo_apps import MongoAdminConfig, MongoCeleryBeatConfig
 from etrainer.settings.database import (
     MONGODB_AUTO_FIELD,
     SQL_AUTO_FIELD,
@@ -90,8 +91,6 @@ def test_mongodb_swaps_contrib_apps_for_object_id_app_configs():
     assert "django.contrib.admin" in sql_apps
     assert "etrainer.mongo_apps.MongoAdminConfig" in mongo_apps
     assert not any(app.startswith("django.contrib.") for app in mongo_apps)
-
-    from etrainer.mongo_apps import MongoAdminConfig, MongoCeleryBeatConfig
 
     assert MongoAdminConfig.default_auto_field == MONGODB_AUTO_FIELD
     assert MongoCeleryBeatConfig.default_auto_field == MONGODB_AUTO_FIELD

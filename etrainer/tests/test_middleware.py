@@ -1,9 +1,11 @@
 """Browser-session middleware is skipped for bearer-token API calls, and only for those."""
 
 import pytest
+from django.http import HttpResponse
 from django.test import RequestFactory
+from rest_framework.test import APIClient
 
-from etrainer.middleware import is_token_api_request
+from etrainer.middleware import AuthenticationMiddleware, is_token_api_request
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +36,6 @@ def test_a_token_api_call_gets_no_session_cookie_and_no_session_work(learner_cli
 
 
 def test_a_session_login_still_works_on_the_api(learner):
-    from rest_framework.test import APIClient
-
     client = APIClient()
     client.force_login(learner)
 
@@ -56,10 +56,6 @@ def test_a_bearer_call_that_also_sends_a_cookie_keeps_the_full_stack(learner_cli
 
 
 def test_a_token_api_request_reaches_views_as_anonymous_until_drf_verifies_the_token():
-    from django.http import HttpResponse
-
-    from etrainer.middleware import AuthenticationMiddleware
-
     seen = {}
 
     def view(request):

@@ -1,11 +1,18 @@
 """The hot path's held Redis connection, against the test run's real redis-server."""
 
+import logging
 import os
 import threading
+import time
 
 import pytest
+import redis
 from django.core.cache import caches
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from etrainer.redis_breaker import breaker
 from etrainer.redis_direct import DirectConnections
 
 pytestmark = pytest.mark.django_db
@@ -63,8 +70,6 @@ def test_a_forked_child_never_writes_on_its_parents_socket(direct, pool):
 
 
 def test_an_error_reply_leaves_the_connection_usable(direct, pool):
-    from redis.exceptions import ResponseError
-
     with pytest.raises(ResponseError):
         direct.execute(pool, "NO-SUCH-COMMAND")
 
@@ -96,8 +101,6 @@ def test_commands_sent_together_answer_in_order(direct, pool):
 
 
 def test_an_error_reply_in_a_batch_is_raised_and_the_next_batch_is_clean(direct, pool):
-    from redis.exceptions import ResponseError
-
     with pytest.raises(ResponseError):
         direct.execute_many(
             pool, [("SET", "etr:test:direct", "x"), ("INCR", "etr:test:direct"), ("PING",)]
@@ -109,10 +112,6 @@ def test_an_error_reply_in_a_batch_is_raised_and_the_next_batch_is_clean(direct,
 def test_a_connection_the_server_closed_is_replaced_before_use_without_opening_the_breaker(
     direct, pool, redis_server
 ):
-    import redis
-
-    from etrainer.redis_breaker import breaker
-
     first_id = client_id(direct, pool)
     trips = breaker.trips
     admin = redis.Redis.from_url(redis_server.url)
@@ -129,8 +128,6 @@ def test_a_connection_the_server_closed_is_replaced_before_use_without_opening_t
 
 
 def test_bytes_nobody_asked_for_are_never_read_as_the_next_reply(direct, pool):
-    import time
-
     first_id = client_id(direct, pool)
     # A reply arrives that no command of this round trip asked for (e.g. left by an interrupted
     # call): the next command must get its own reply, on a fresh connection.
@@ -143,13 +140,6 @@ def test_bytes_nobody_asked_for_are_never_read_as_the_next_reply(direct, pool):
 
 
 def test_a_hung_server_times_out_and_opens_the_breaker(direct, pool, redis_server):
-    import time
-
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    from etrainer.redis_breaker import breaker
-
     direct.execute(pool, "PING")
     redis_server.pause()
     try:
@@ -171,11 +161,6 @@ def test_a_round_trip_on_the_held_connection_closes_a_breaker_another_call_opene
 ):
     """Redis hung while only django-redis' pooled connections were in use: the held connection
     survives the pause, and its first success after the reset period closes the breaker."""
-    import logging
-    import time
-
-    from etrainer.redis_breaker import breaker
-
     monkeypatch.setattr(breaker, "reset_seconds", 0.3)
     held_id = client_id(direct, pool)
     redis_server.pause()

@@ -30,7 +30,7 @@ DEV_SUBSCRIPTION_PREFIX = "sub_dev_"
 
 def is_dev_billing(stripe_subscription_id: str | None) -> bool:
     """A Stripe Subscription the development checkout made up: no Stripe call for it."""
-    return bool(stripe_subscription_id) and stripe_subscription_id.startswith(
+    return stripe_subscription_id is not None and stripe_subscription_id.startswith(
         DEV_SUBSCRIPTION_PREFIX
     )
 

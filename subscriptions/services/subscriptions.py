@@ -248,8 +248,10 @@ def conditional_update(subscription: Subscription, **changes: Any) -> None:
 
 
 def _switch_through_stripe(subscription: Subscription, plan) -> Subscription:
+    """Reached for a paid target, or for a free one when the subscription is Stripe-billed: without
+    a Stripe Subscription only the paid target is left, and it needs a checkout."""
     stripe_id = subscription.stripe_subscription_id
-    if plan.is_paid and not stripe_id:
+    if not stripe_id:
         raise conflict(
             "Moving onto a paid plan needs a checkout: subscribe to it instead.",
             Reason.CHECKOUT_REQUIRED,

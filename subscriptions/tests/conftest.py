@@ -1,4 +1,5 @@
 import pytest
+import redis
 
 from subscriptions.tests.factories import (
     AiTokenAccountFactory,
@@ -33,8 +34,6 @@ def pro_course(db):
 
 @pytest.fixture
 def redis_client(redis_server):
-    import redis
-
     client = redis.Redis.from_url(redis_server.url)
     yield client
     client.close()

@@ -4,6 +4,8 @@ import datetime as dt
 import time
 
 import pytest
+from django.db.models.signals import post_init
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -77,8 +79,6 @@ def test_no_header_is_not_this_class_business():
 def test_a_warm_access_check_never_builds_the_user_model(subscribed_learner, learner_client):
     """The summary needs only the id: the cached user is built on first use, and nothing uses it
     on /api/me/access. A view that does (the course check reads is_staff) gets a real user."""
-    from django.db.models.signals import post_init
-
     built = []
 
     def count(sender, instance, **kwargs):
@@ -99,8 +99,6 @@ def test_a_warm_access_check_never_builds_the_user_model(subscribed_learner, lea
 def test_an_inactive_user_is_refused_from_the_cached_entry_as_from_the_row(
     learner, django_assert_num_queries
 ):
-    from rest_framework.exceptions import AuthenticationFailed
-
     token = str(AccessToken.for_user(learner))
     User.objects.filter(pk=learner.pk).update(is_active=False)
 

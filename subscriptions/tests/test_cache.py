@@ -7,9 +7,14 @@ import time
 
 import pytest
 import redis
+from django.urls import get_resolver, resolve
+from django.urls.resolvers import URLResolver
+from django_redis.cache import RedisCache
 
 from etrainer.redis_breaker import breaker, configure_breaker
 from subscriptions import cache as access_cache
+from subscriptions.authentication import access_read_along
+from subscriptions.request_context import access_context, read_along_lookup
 from subscriptions.tests.factories import CourseGrantFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,8 +190,6 @@ def test_fetch_reads_back_what_store_wrote_with_every_type_intact(subscribed_lea
 
 
 def test_values_are_decoded_as_the_backend_would_with_another_serializer(redis_server):
-    from django_redis.cache import RedisCache
-
     json_options = {"SERIALIZER": "django_redis.serializers.json.JSONSerializer"}
     json_backend = RedisCache(redis_server.url, {"OPTIONS": json_options})
     pickle_backend = RedisCache(redis_server.url, {})
@@ -298,8 +301,6 @@ def test_after_recovery_warm_access_is_query_free_again(
 
 
 def test_a_read_along_serves_only_the_user_and_course_it_was_planned_for(rf):
-    from subscriptions.request_context import access_context, read_along_lookup
-
     request = rf.get(ACCESS)
     planned = access_cache.plan_read("7", ("user", "sub"), course_id="3")
     access_context(request).read_along = access_cache.lookup_from(planned, {})
@@ -315,9 +316,6 @@ def test_with_the_rate_limiter_on_a_warm_check_resolves_its_url_once(
 ):
     """The limiter plans its read-along in process_view, on Django's own resolution: the path is
     resolved once."""
-    from django.urls import get_resolver
-    from django.urls.resolvers import URLResolver
-
     settings.RATELIMIT_ENABLE = True
     learner_client.get(ACCESS)
     root, resolved = get_resolver(), []
@@ -338,10 +336,6 @@ def test_with_the_rate_limiter_on_a_warm_check_resolves_its_url_once(
 def test_the_read_along_is_planned_only_for_views_of_the_cached_authentication(
     rf, subscribed_learner
 ):
-    from django.urls import resolve
-
-    from subscriptions.authentication import access_read_along
-
     access, other = rf.get(ACCESS), rf.get("/api/me")
     access.resolver_match, other.resolver_match = resolve(ACCESS), resolve("/api/me")
 

@@ -14,6 +14,7 @@ import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test.testcases import LiveServerThread
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from subscriptions.models import AiTokenAccount, Subscription, SubscriptionStatus
 from subscriptions.tests.factories import AiTokenAccountFactory, PlanFactory, SubscriptionFactory
@@ -50,8 +51,6 @@ def live_url(transactional_db):
 
 
 def _token(user) -> str:
-    from rest_framework_simplejwt.tokens import RefreshToken
-
     return str(RefreshToken.for_user(user).access_token)
 
 

@@ -58,7 +58,7 @@ class CeleryProcesses:
 
     def _worker_consuming(self) -> bool:
         """Ready when a client of the broker is blocked in BRPOP on the queue."""
-        import redis
+        import redis  # noqa: PLC0415 (stdlib only at import: with_postgres.sh runs python3)
 
         client = redis.Redis.from_url(self.env["CELERY_BROKER_URL"])
         try:
@@ -78,7 +78,7 @@ class CeleryProcesses:
 
     def kill_hard(self, name: str) -> list[int]:
         """SIGKILL the worker's main process and its pool children, by pid."""
-        import psutil
+        import psutil  # noqa: PLC0415 (stdlib only at import: with_postgres.sh runs python3)
 
         process = self.started[name]
         children = [child.pid for child in psutil.Process(process.pid).children(recursive=True)]

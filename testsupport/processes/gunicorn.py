@@ -102,7 +102,7 @@ class GunicornServer:
         return status, body
 
     def worker_pids(self) -> list[int]:
-        import psutil
+        import psutil  # noqa: PLC0415 (stdlib only at import: with_postgres.sh runs python3)
 
         if self.process is None or self.process.poll() is not None:
             return []

@@ -17,6 +17,11 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tests.factories import UserFactory
+from learning.tests.factories import ExamHistoryFactory
+from media.tests import samples
+from notifications.tests.factories import NotificationFactory
+from subscriptions.services import subscription_create
+from subscriptions.tests.factories import PlanFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,42 +38,29 @@ class ObjectEndpoint:
 
 
 def _subscription(owner):
-    from subscriptions.tests.factories import SubscriptionFactory
-
     return SubscriptionFactory(user=owner).pk
 
 
 def _switch_body():
-    from subscriptions.tests.factories import PlanFactory
-
     return {"plan": PlanFactory(code="other-plan").code}
 
 
 def _dev_checkout_session(owner):
     """A pending paid subscription's development checkout (on in the test settings)."""
-    from subscriptions.services import subscription_create
-    from subscriptions.tests.factories import PlanFactory
-
     plan = PlanFactory(code="paid-plan", price_cents=1900)
     return subscription_create(user=owner, plan_code=plan.code).checkout_session_id
 
 
 def _exam(owner):
-    from learning.tests.factories import ExamHistoryFactory
-
     return ExamHistoryFactory(user=owner).pk
 
 
 def _notification(owner):
-    from notifications.tests.factories import NotificationFactory
-
     return NotificationFactory(user=owner).pk
 
 
 def _asset(owner):
     """Uploaded through the API (local storage), so storage has the file the info call reads."""
-    from media.tests import samples
-
     image = SimpleUploadedFile("pic.png", samples.png(), content_type="image/png")
     response = bearer(owner).post("/api/uploads/images", {"files": [image]}, format="multipart")
     assert response.status_code == 201, response.content

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+import redis
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
@@ -179,8 +180,6 @@ def test_limited_calls_are_counted_in_the_metrics(tiny_limits):
 
 def test_each_counted_request_is_one_redis_round_trip(tiny_limits, redis_server):
     """The server counts read events: the SET NX EX and the INCR arrive in one write."""
-    import redis
-
     client = APIClient()
     client.get("/api/me")  # the first call also connects
     admin = redis.Redis.from_url(redis_server.url)
