@@ -8,11 +8,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from etrainer.celery import app
 from learning.tests.factories import StreakFactory
 from notifications.models import Notification, NotificationChannel, NotificationKind
 from notifications.tasks import send_email_notification_task
-from testsupport.processes import free_port
 
 TASK = "notifications.tasks.send_email_notification_task"
 
@@ -78,10 +76,10 @@ def test_an_exam_that_reaches_no_milestone_queues_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_outage_keeps_the_request_and_the_row_and_leaves_the_email_unsent(
-    celery_redis_broker, learner, learner_client, settings, caplog
+    broker_outage, learner, learner_client, settings, caplog
 ):
     # given: the broker refuses connections
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    broker_outage.start()
     settings.STREAK_MILESTONES = frozenset({1})
 
     # when
