@@ -25,7 +25,7 @@ help:
 	@echo "make worker / beat     a celery worker / the one beat (set CELERY_BROKER_URL and REDIS_URL)"
 	@echo "make fuzz              schemathesis against /api/schema on a live gunicorn (bounded, fixed seed)"
 	@echo "make audit             pip-audit --strict over requirements.txt"
-	@echo "make bench-access      warm /api/me/access vs a bare Django view on gunicorn (wrk)"
+	@echo "make bench-access      warm /api/me/access vs a bare Django view on granian (wrk)"
 	@echo "make bench             load + faults + memory, all on 127.0.0.1 (~9 min): bench/RESULTS.md"
 	@echo "make bench-jobs        expiry, token reset, history cleanup on 10k/100k rows: queries, memory"
 	@echo "make lint              ruff check + ruff format --check"

@@ -43,7 +43,7 @@ from django.utils import timezone
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Gunicorn  # noqa: E402
+from bench.harness import WEB_SERVERS  # noqa: E402
 from testsupport.processes import RedisServer, free_port  # noqa: E402
 
 ACCESS_PATH = "/api/me/access"
@@ -66,7 +66,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: per core)")
+    parser.add_argument("--workers", type=int, default=0, help="server workers (0: per core)")
+    parser.add_argument(
+        "--server", choices=sorted(WEB_SERVERS), default="granian", help="the WSGI server measured"
+    )
     parser.add_argument("--keep-log", action="store_true", help="print gunicorn's log tail")
     parser.add_argument("--ratelimit", action="store_true", help="keep the shared rate limiter on")
     parser.add_argument(
@@ -98,7 +101,7 @@ def bench_environment(workdir: Path, redis_url: str, args: argparse.Namespace) -
         for family in ("SUB", "AI", "GRANTS", "COURSE", "USER"):
             env[f"ACCESS_CACHE_{family}_TTL"] = "3600"
     if args.workers:
-        env["GUNICORN_WORKERS"] = str(args.workers)
+        env["GUNICORN_WORKERS"] = env["GRANIAN_WORKERS"] = str(args.workers)
     return env
 
 
@@ -313,13 +316,16 @@ def main() -> int:
     redis = RedisServer().start()
     server = None
     try:
-        os.environ.update(bench_environment(workdir, redis.url, args))
+        env = bench_environment(workdir, redis.url, args)
+        os.environ.update(env)
         (workdir / "prometheus").mkdir()
         tokens = seed(args.users)
-        server = Gunicorn(free_port(), workdir, {}, "access").start()
+        server = WEB_SERVERS[args.server](free_port(), workdir, env, "access").start()
         base = server.url
         statuses = {get(base + ACCESS_PATH, token) for token in tokens}
-        print(f"{args.users} learners warmed (statuses {sorted(statuses)}); gunicorn on {base}")
+        print(
+            f"{args.users} learners warmed (statuses {sorted(statuses)}); {args.server} on {base}"
+        )
         scripts = {name: workdir / f"{name}.lua" for name in TARGETS}
         for name, target in TARGETS.items():
             write_lua(scripts[name], tokens, target)
@@ -330,7 +336,7 @@ def main() -> int:
         if server is not None:
             server.stop()
             log = server.log_text()
-            print(f"  Redis breaker trips logged by gunicorn: {log.count('breaker open')}")
+            print(f"  Redis breaker trips logged by {args.server}: {log.count('breaker open')}")
             if args.keep_log:
                 print(log[-4000:])
         redis.cleanup()

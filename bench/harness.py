@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from testsupport.processes import GunicornServer, PostgresCluster
+from testsupport.processes import GranianServer, GunicornServer, PostgresCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["PostgresCluster"]
@@ -113,16 +113,17 @@ def seed(users: int, exams_per_user: int) -> dict:
     return {"tokens": tokens, "course_plan": str(by_plan.pk), "course_grant": str(by_grant.pk)}
 
 
-# --- gunicorn ---------------------------------------------------------------------------------
+# --- web servers: gunicorn, granian ----------------------------------------------------------
 
 
-class Gunicorn(GunicornServer):
-    """The bench's gunicorn: workers from gunicorn.conf.py, ready when the bare view answers."""
+class BenchServer:
+    """What the bench needs of a web server, on top of testsupport's launchers: workers from the
+    server's own defaults (one per core), ready when the bare view answers."""
 
     def __init__(self, port: int, workdir: Path, env: dict[str, str], name: str) -> None:
         super().__init__(
             env=env,
-            log_path=workdir / f"gunicorn-{name}.log",
+            log_path=workdir / f"{self.name}-{name}.log",
             workers=None,
             ready_path=BARE_PATH,
             ready_status=200,
@@ -133,7 +134,7 @@ class Gunicorn(GunicornServer):
     def base(self) -> str:
         return self.url
 
-    def start(self) -> "Gunicorn":
+    def start(self):
         super().start()
         time.sleep(1.0)  # let every worker finish booting
         return self
@@ -146,6 +147,20 @@ class Gunicorn(GunicornServer):
 
     def stop(self) -> None:
         super().stop(graceful=True)
+
+
+class Gunicorn(BenchServer, GunicornServer):
+    """The project's gunicorn.conf.py."""
+
+
+class Granian(BenchServer, GranianServer):
+    """The project's granian launcher (etrainer/serve.py)."""
+
+    def worker_class(self) -> str:
+        return "granian wsgi"
+
+
+WEB_SERVERS = {"granian": Granian, "gunicorn": Gunicorn}
 
 
 def http_get(url: str, token: str | None = None, timeout: float = 5.0) -> tuple[int, bytes]:

@@ -18,13 +18,13 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import psutil
 from granian import Granian
 from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
-from prometheus_client import multiprocess
 
 from etrainer import prometheus_multiproc
 
@@ -100,10 +100,18 @@ def is_running(process: psutil.Process) -> bool:
 
 
 class DeadWorkerReaper(threading.Thread):
-    """Marks each worker that left the master's children dead for prometheus_client."""
+    """Marks each worker that left the master's children dead for prometheus_client.
 
-    def __init__(self, interval: float = REAPER_INTERVAL_SECONDS) -> None:
+    It is started before granian forks its workers, so it must never hold a lock a child would
+    inherit: ``mark_dead`` (prometheus_client's, imported by the caller) is passed in, and the
+    thread imports nothing and logs nothing.
+    """
+
+    def __init__(
+        self, mark_dead: Callable[[int], None], interval: float = REAPER_INTERVAL_SECONDS
+    ) -> None:
         super().__init__(name="prometheus-dead-worker-reaper", daemon=True)
+        self.mark_dead = mark_dead
         self.interval = interval
         self.master = psutil.Process()
         self.known: set[int] = set()
@@ -112,7 +120,7 @@ class DeadWorkerReaper(threading.Thread):
         alive = {child.pid for child in self.master.children() if is_running(child)}
         gone = self.known - alive
         for pid in gone:
-            multiprocess.mark_process_dead(pid)
+            self.mark_dead(pid)
         self.known = alive
         return gone
 
@@ -136,7 +144,11 @@ def serve_granian() -> None:
     @server.on_startup
     def prepare_metrics() -> None:
         prometheus_multiproc.reset_directory()
-        DeadWorkerReaper().start()
+        # prometheus_client picks its value store from PROMETHEUS_MULTIPROC_DIR when first
+        # imported: only now, after the folder is set, and in this thread, not the reaper's.
+        from prometheus_client import multiprocess  # noqa: PLC0415
+
+        DeadWorkerReaper(multiprocess.mark_process_dead).start()
 
     server.serve()
 

@@ -1,6 +1,7 @@
 """The project's gunicorn (gunicorn.conf.py, through ``python -m etrainer.serve`` with
 WEB_SERVER=gunicorn, as the image runs it) on a free loopback port, stopped by pid."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -80,7 +81,11 @@ class GunicornServer:
             self.process = subprocess.Popen(
                 self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        self._wait_until_serving(timeout)
+        try:
+            self._wait_until_serving(timeout)
+        except RuntimeError:
+            self.stop()
+            raise
         return self
 
     def _wait_until_serving(self, timeout: float) -> None:
@@ -95,7 +100,7 @@ class GunicornServer:
             except OSError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not answer in time")
+        raise RuntimeError(f"{self.name} did not answer in time: {self.log_text()[-2000:]}")
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
         status, _, body = http_request(self.url + path, headers=headers)
@@ -112,7 +117,11 @@ class GunicornServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self, *, graceful: bool = False) -> None:
-        """SIGINT (quick shutdown) by default; SIGTERM lets the workers finish their requests."""
+        """SIGINT (quick shutdown) by default; SIGTERM lets the workers finish their requests.
+
+        A worker the master left behind (granian does not stop one it is still respawning) is
+        killed by pid, so that no test leaves a server process running."""
+        workers = self.worker_pids()
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGTERM if graceful else signal.SIGINT)
             try:
@@ -120,6 +129,9 @@ class GunicornServer:
             except subprocess.TimeoutExpired:
                 os.kill(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.process = None
 
 
