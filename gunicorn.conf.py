@@ -13,9 +13,9 @@ import gc
 import multiprocessing
 import os
 
-from etrainer import prometheus_multiproc
-
 from django.urls import get_resolver
+
+from etrainer import prometheus_multiproc
 
 
 def _env_int(name: str, default: int) -> int:

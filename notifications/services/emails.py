@@ -38,7 +38,7 @@ def notification_send_email(*, notification_id: str) -> str:
     except Exception:
         Notification.objects.filter(pk=notification.pk).update(sending_until=None)
         raise
-    sent = {"sent_at": timezone.now(), "sending_until": None}
+    sent: dict[str, object] = {"sent_at": timezone.now(), "sending_until": None}
     if is_private_kind(notification.kind):
         sent["body"] = REDACTED_BODY
     Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(**sent)
