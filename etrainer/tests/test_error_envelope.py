@@ -53,6 +53,17 @@ def test_unknown_api_path_is_404_json_not_html(api_client):
     assert_envelope(response, 404, "not_found")
 
 
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_write_to_an_unknown_api_path_is_404_not_a_csrf_refusal(method):
+    # a bearer client: no session cookie, so Django's CSRF check would refuse it with a 403
+    client = APIClient(enforce_csrf_checks=True)
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-checked-for-an-unknown-path")
+
+    response = getattr(client, method)("/api/uploads/has%20a%20space")
+
+    assert_envelope(response, 404, "not_found")
+
+
 @pytest.mark.parametrize("debug", [True, False])
 def test_unknown_api_path_is_json_with_debug_on_and_off(client, settings, debug):
     settings.DEBUG = debug
