@@ -15,7 +15,7 @@ import os
 
 from django.urls import get_resolver
 
-from etrainer import prometheus_multiproc
+from etrainer import prometheus_multiproc, web_server
 
 
 def _env_int(name: str, default: int) -> int:
@@ -53,8 +53,7 @@ prometheus_multiproc.use_private_directory_when_unset()
 def on_starting(server):
     """Empty the multiprocess directory before any worker writes to it; name the master."""
     directory = prometheus_multiproc.reset_directory()
-    os.environ["ETRAINER_WEB_SERVER"] = "gunicorn"
-    os.environ["ETRAINER_WEB_SERVER_MASTER_PID"] = str(os.getpid())
+    web_server.mark_master("gunicorn")
     server.log.info("Prometheus multiprocess directory: %s", directory)
 
 

@@ -27,6 +27,7 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
 from etrainer import prometheus_multiproc
+from etrainer.web_server import is_running, mark_master
 
 WSGI_TARGET = "etrainer.wsgi:application"
 SERVERS = ("granian", "gunicorn")
@@ -91,14 +92,6 @@ def granian_server() -> Granian:
     )
 
 
-def is_running(process: psutil.Process) -> bool:
-    """A killed worker stays a zombie child until the master joins it: that counts as dead."""
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 class DeadWorkerReaper(threading.Thread):
     """Marks each worker that left the master's children dead for prometheus_client.
 
@@ -128,12 +121,6 @@ class DeadWorkerReaper(threading.Thread):
         while True:
             self.sweep()
             time.sleep(self.interval)
-
-
-def mark_master(server_name: str) -> None:
-    """Workers inherit these: the cluster view finds its master without guessing by name."""
-    os.environ["ETRAINER_WEB_SERVER"] = server_name
-    os.environ["ETRAINER_WEB_SERVER_MASTER_PID"] = str(os.getpid())
 
 
 def serve_granian() -> None:

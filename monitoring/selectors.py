@@ -22,6 +22,7 @@ from prometheus_client.metrics_core import Metric
 from redis.exceptions import RedisError
 
 from etrainer.celery import app as celery_app
+from etrainer.web_server import is_running, server_master, server_name
 from jobs.models import JobRun
 from media.selectors import storage_usage
 from monitoring import exposition
@@ -142,32 +143,11 @@ def cluster_status() -> dict:
     master = server_master(me)
     workers = [child for child in master.children() if is_running(child)] if master else [me]
     return {
-        "server": os.environ.get("ETRAINER_WEB_SERVER") if master else None,
+        "server": server_name() if master else None,
         "master": _process_info(master, served) if master else None,
         "workers": [_process_info(worker, served) for worker in workers],
         "celery": celery_workers(),
     }
-
-
-def is_running(process: psutil.Process) -> bool:
-    """A killed worker is a zombie child until its master joins it: not a worker any more."""
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def server_master(process: psutil.Process) -> psutil.Process | None:
-    """The granian or gunicorn master this worker runs under (it named itself in the environment
-    its workers inherit: etrainer/serve.py, gunicorn.conf.py), or None under another server."""
-    named = os.environ.get("ETRAINER_WEB_SERVER_MASTER_PID", "")
-    try:
-        parent = process.parent()
-    except psutil.Error:
-        return None
-    if parent is None or not named.isdigit() or parent.pid != int(named):
-        return None
-    return parent
 
 
 def _process_info(process: psutil.Process, served: dict[int, float]) -> dict:
