@@ -170,6 +170,7 @@ class TestDailyReminderAtLocalNine:
         assert Notification.objects.filter(user__in=[vietnamese.user, english.user]).count() == 2
 
     @pytest.mark.parametrize("learners", [6, 60])
+    @pytest.mark.usefixtures("emails_queued_not_run")
     def test_queries_grow_with_batches_of_the_zones_users_not_with_everyone(self, learners):
         # given: learners at local 09:00 (UTC and Lisbon, UTC+0 in winter), and as many elsewhere
         batch_size = 10

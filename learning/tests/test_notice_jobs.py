@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core import mail
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from etrainer.celery import app as celery_app
 from jobs.models import JobRun, JobStatus
 from learning.services.notices import reported_weeks, weekly_reports_generate
 from learning.tasks import generate_weekly_reports_task, send_daily_notifications_task
@@ -33,18 +32,6 @@ MONDAY_0800 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 # The daily run whose local 09:00 is that of the learners in UTC (the factories' default zone).
 NINE_UTC = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 AS_OF = NINE_UTC.isoformat()
-
-
-@pytest.fixture
-def emails_queued_not_run():
-    """Count the job's own queries: its emails go to the (in-memory) broker, as they go to Redis in
-    production, instead of being delivered eagerly inside the measured block once a batch commits
-    (which happens on MongoDB, where the batch is a real transaction, and not inside the SQL
-    test transaction)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def _runs(job: str) -> list[tuple[str, int]]:
