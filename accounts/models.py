@@ -88,7 +88,11 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
-        indexes = [models.Index(fields=["role"], name="accounts_user_role_idx")]
+        indexes = [
+            models.Index(fields=["role"], name="accounts_user_role_idx"),
+            # the local-time jobs: users of the zones at a local hour, keyset-paginated by pk
+            models.Index(fields=["timezone", "id"], name="accounts_user_tz_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.email

@@ -38,6 +38,9 @@ class JobSpec:
     description: str
     crontab: Crontab | None = None
     in_words: str = "on demand"
+    # Crontabs earlier code wrote ("m h dom mon dow"): setup_schedules replaces them with the
+    # code's, as they are not an operator's choice (the UTC schedules before local-time jobs).
+    former_crontabs: tuple[str, ...] = ()
 
 
 JOBS: dict[str, JobSpec] = {
@@ -67,9 +70,10 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(
             name="send_daily_notifications",
             task="notifications.tasks.send_daily_notifications_task",
-            description="Daily reminders, at most one per user per day.",
-            crontab=Crontab(minute="0", hour="9"),
-            in_words="every day at 09:00",
+            description="Daily reminders, at most one per user per local day.",
+            crontab=Crontab(minute="0"),
+            in_words="hourly; each learner at 09:00 local",
+            former_crontabs=("0 9 * * *",),
         ),
         JobSpec(
             name="cleanup_exam_histories",
@@ -81,16 +85,18 @@ JOBS: dict[str, JobSpec] = {
         JobSpec(
             name="generate_weekly_reports",
             task="notifications.tasks.generate_weekly_reports_task",
-            description="Weekly report notification per user.",
-            crontab=Crontab(minute="0", hour="8", day_of_week="1"),
-            in_words="every Monday at 08:00",
+            description="Weekly report notification per user, of their previous local week.",
+            crontab=Crontab(minute="0"),
+            in_words="hourly; each user on Monday at 08:00 local",
+            former_crontabs=("0 8 * * 1",),
         ),
         JobSpec(
             name="update_streaks",
             task="learning.tasks.update_streaks_task",
-            description="Break the streaks of users inactive yesterday.",
-            crontab=Crontab(minute="0", hour="0"),
-            in_words="every day at 00:00",
+            description="Break the streaks of users inactive on their local yesterday.",
+            crontab=Crontab(minute="0"),
+            in_words="hourly; each learner at local midnight",
+            former_crontabs=("0 0 * * *",),
         ),
         JobSpec(
             name="backup_critical_data",

@@ -3,7 +3,8 @@
 Policy: the command creates missing entries with the code's crontab. For an existing entry it
 always re-applies what code owns — the task name and the ``trigger`` kwarg — and keeps what an
 operator may have changed in the admin (crontab, enabled, description) unless ``reset`` is
-asked; it reports every entry whose schedule differs from the code's.
+asked; it reports every entry whose schedule differs from the code's. A crontab that earlier code
+wrote (``JobSpec.former_crontabs``) is not an operator's: it is replaced by the code's.
 """
 
 import json
@@ -65,6 +66,9 @@ def schedule_job(spec: JobSpec, *, reset: bool) -> ScheduleChange:
     code_owned = {"task": spec.task, "kwargs": BEAT_KWARGS}
     wanted = str(spec.crontab)
     current = crontab_text(entry.crontab)
+    if current in spec.former_crontabs:
+        code_owned.update(crontab=crontab_schedule(spec.crontab), description=_description(spec))
+        current = wanted
     if reset:
         code_owned.update(
             crontab=crontab_schedule(spec.crontab),

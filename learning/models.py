@@ -48,7 +48,7 @@ class Streak(models.Model):
 
     class Meta:
         indexes = [
-            # the nightly job: live streaks whose last activity is before yesterday
+            # the streak job's catch-all: live streaks whose last activity is before a cutoff
             models.Index(fields=["last_active_on", "current"], name="learning_streak_active_idx"),
         ]
 

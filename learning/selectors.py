@@ -1,6 +1,6 @@
 """Reads of the learning app."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -54,7 +54,7 @@ def exam_history_get(*, user, exam_id: str) -> ExamHistory:
 def streak_summary(*, user, now: datetime | None = None) -> StreakSummary:
     """The streak as the user sees it today, in their timezone.
 
-    The stored ``current`` is only reset by activity or the nightly job; once a whole local day
+    The stored ``current`` is only reset by activity or the hourly job; once a whole local day
     has passed without activity the streak is broken, so it is shown as 0 even before the job ran.
     """
     today = local_date(now or timezone.now(), user.timezone)
@@ -71,20 +71,6 @@ def streak_summary(*, user, now: datetime | None = None) -> StreakSummary:
     )
 
 
-def streaks_last_active_between(
-    *, first_day: date, last_day: date, after_pk=None, limit: int
-) -> list[Mapping[str, Any]]:
-    """Up to ``limit`` streaks last active in [first_day, last_day], in primary-key order.
-
-    Keyset pagination: pass the last ``pk`` seen as ``after_pk`` for the next batch. The range
-    uses the streak index on ``last_active_on``.
-    """
-    streaks = Streak.objects.filter(last_active_on__gte=first_day, last_active_on__lte=last_day)
-    if after_pk is not None:
-        streaks = streaks.filter(pk__gt=after_pk)
-    return list(streaks.order_by("pk").values("pk", "user_id", "current", "last_active_on")[:limit])
-
-
 def streaks_by_user(*, user_ids: list) -> dict:
     """The streak rows of these users, by user id, in one query."""
     rows = Streak.objects.filter(user_id__in=user_ids).values(
@@ -93,29 +79,47 @@ def streaks_by_user(*, user_ids: list) -> dict:
     return {row["user_id"]: row for row in rows}
 
 
-def users_active_in_bulk(*, user_ids: list, role: str | None = None) -> dict:
-    """Active accounts among ``user_ids`` (optionally of one role), by id, in one query."""
-    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
+def users_in_zones(
+    *, zones: Collection[str], after_pk=None, limit: int, role: str | None = None
+) -> list:
+    """Up to ``limit`` active accounts whose timezone is one of ``zones`` (optionally of one
+    role), in primary-key order; pass the last ``pk`` seen as ``after_pk`` for the next batch.
+
+    One collection, one indexed filter (``accounts_user_tz_idx``): no join, no ``$lookup``.
+    """
+    users = get_user_model().objects.filter(timezone__in=sorted(zones), is_active=True)
     if role is not None:
         users = users.filter(role=role)
-    return {user.pk: user for user in users.only("pk", "email", "first_name", "timezone", "role")}
+    if after_pk is not None:
+        users = users.filter(pk__gt=after_pk)
+    fields = ("pk", "email", "first_name", "timezone", "language", "role")
+    return list(users.order_by("pk").only(*fields)[:limit])
+
+
+def user_ids_in_zones(*, zones: Collection[str], after_pk=None, limit: int) -> list:
+    """Up to ``limit`` ids of accounts (active or not) in ``zones``, in order after ``after_pk``."""
+    users = get_user_model().objects.filter(timezone__in=sorted(zones))
+    if after_pk is not None:
+        users = users.filter(pk__gt=after_pk)
+    return list(users.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def exam_activity_by_user(
-    *, taken_after: datetime, taken_before: datetime, after_user_id=None, limit: int
-) -> list[Mapping[str, Any]]:
-    """Per user with exams taken in [taken_after, taken_before): ``exams``, ``average_pct`` and
-    ``best_pct`` (score as a percentage of max_score) — one grouped query for up to ``limit``
-    users in id order; pass the last ``user_id`` seen as ``after_user_id`` for the next batch.
+    *, user_ids: list, taken_after: datetime, taken_before: datetime
+) -> dict[Any, Mapping[str, Any]]:
+    """Per user among ``user_ids`` with exams taken in [taken_after, taken_before): ``exams``,
+    ``average_pct`` and ``best_pct`` (score as a percentage of max_score), in one grouped query on
+    the ``(user, taken_at)`` index.
 
     The score is cast to a float before dividing: integer division on SQL would truncate.
     """
     percent = Cast("score", FloatField()) * 100 / F("max_score")
-    histories = ExamHistory.objects.filter(taken_at__gte=taken_after, taken_at__lt=taken_before)
-    if after_user_id is not None:
-        histories = histories.filter(user_id__gt=after_user_id)
-    return list(
-        histories.values("user_id")
+    rows = (
+        ExamHistory.objects.filter(
+            user_id__in=user_ids, taken_at__gte=taken_after, taken_at__lt=taken_before
+        )
+        .values("user_id")
         .annotate(exams=Count("pk"), average_pct=Avg(percent), best_pct=Max(percent))
-        .order_by("user_id")[:limit]
+        .order_by()
     )
+    return {row["user_id"]: row for row in rows}

@@ -39,7 +39,8 @@ def test_dashboard_shows_every_job(admin_client):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "every Monday at 08:00" in page
+    assert "every Sunday at 02:00" in page
+    assert "hourly; each user on Monday at 08:00 local" in page
     assert "send_email_notification" in page
     assert "250 ms" in page
     assert "100 %" in page

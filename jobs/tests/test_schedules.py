@@ -13,10 +13,11 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {  # DESIGN.md §8: minute hour day-of-month month day-of-week
     "expire_subscriptions": ("subscriptions.tasks.expire_subscriptions_task", "0 * * * *"),
     "reset_ai_tokens": ("subscriptions.tasks.reset_ai_tokens_task", "0 0 1 * *"),
-    "send_daily_notifications": ("notifications.tasks.send_daily_notifications_task", "0 9 * * *"),
+    # hourly: each learner's local 09:00, Monday 08:00 and midnight come at a different UTC hour
+    "send_daily_notifications": ("notifications.tasks.send_daily_notifications_task", "0 * * * *"),
     "cleanup_exam_histories": ("learning.tasks.cleanup_exam_histories_task", "0 2 * * 0"),
-    "generate_weekly_reports": ("notifications.tasks.generate_weekly_reports_task", "0 8 * * 1"),
-    "update_streaks": ("learning.tasks.update_streaks_task", "0 0 * * *"),
+    "generate_weekly_reports": ("notifications.tasks.generate_weekly_reports_task", "0 * * * *"),
+    "update_streaks": ("learning.tasks.update_streaks_task", "0 * * * *"),
     "backup_critical_data": ("jobs.tasks.backup_critical_data_task", "0 3 * * *"),
     # not in §8: the refresh-token deny-list would otherwise grow forever
     "purge_revoked_tokens": ("accounts.tasks.purge_revoked_tokens_task", "30 4 * * *"),
@@ -67,6 +68,13 @@ def test_setup_schedules_creates_the_beat_schedule():
     assert all(json.loads(e.kwargs) == {"trigger": "beat"} for e in entries.values())
     assert all(e.enabled and e.crontab.timezone.key == "UTC" for e in entries.values())
     assert "every Sunday at 02:00" in entries["cleanup_exam_histories"].description
+    assert "Runs hourly; each learner at 09:00 local (0 * * * * UTC)." in (
+        entries["send_daily_notifications"].description
+    )
+    assert "Runs hourly; each user on Monday at 08:00 local" in (
+        entries["generate_weekly_reports"].description
+    )
+    assert "Runs hourly; each learner at local midnight" in entries["update_streaks"].description
     assert output.count(": created") == len(EXPECTED)
 
 
@@ -109,4 +117,35 @@ def test_reset_restores_the_codes_schedule():
     _setup("--reset")
 
     entry.refresh_from_db()
-    assert (_crontab(entry), entry.enabled) == ("0 0 * * *", True)
+    assert (_crontab(entry), entry.enabled) == ("0 * * * *", True)
+
+
+def test_the_former_utc_crontabs_of_the_local_time_jobs_become_hourly():
+    """Entries written by the code before the local-time jobs are not an operator's choice: a plain
+    ``setup_schedules`` makes them hourly (an operator's own crontab elsewhere is still kept)."""
+    # given: the schedule as the earlier code wrote it
+    _setup()
+    former = {
+        "send_daily_notifications": ("0", "9", "*"),
+        "generate_weekly_reports": ("0", "8", "1"),
+        "update_streaks": ("0", "0", "*"),
+    }
+    for name, (minute, hour, day_of_week) in former.items():
+        entry = PeriodicTask.objects.get(name=name)
+        entry.crontab = CrontabSchedule.objects.create(
+            minute=minute, hour=hour, day_of_week=day_of_week, timezone="UTC"
+        )
+        entry.description = "Daily reminders, at most one per user per day. Runs every day at 09:00"
+        entry.save()
+
+    # when
+    output = _setup()
+
+    # then
+    entries = {e.name: e for e in PeriodicTask.objects.select_related("crontab")}
+    assert {name: _crontab(entries[name]) for name in former} == dict.fromkeys(former, "0 * * * *")
+    assert "Runs hourly; each learner at 09:00 local" in (
+        entries["send_daily_notifications"].description
+    )
+    assert output.count(": updated") == len(former)
+    assert "kept-operator-schedule" not in output

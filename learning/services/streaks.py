@@ -1,18 +1,23 @@
-"""Streaks: count a day of activity without row locks, and break the streaks left idle."""
+"""Streaks: count a day of activity without row locks, and break the streaks left idle at local
+midnight."""
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from learning.models import Streak
-from learning.timezones import local_date
+from learning.selectors import user_ids_in_zones
+from learning.timezones import local_date, zones_in_local_window
 
 logger = logging.getLogger(__name__)
 
 # Each failed swap means another request just changed the streak; a handful always suffices.
 STREAK_UPDATE_ATTEMPTS = 8
+# Users per round trip of the hourly reset (their ids, then one bulk update of their streaks).
+STREAK_RESET_BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -57,18 +62,38 @@ def _swap_streak(streak: Streak, day: date) -> bool:
     return bool(swapped)
 
 
-def streaks_reset_broken(*, now: datetime | None = None) -> int:
-    """Set ``current`` to 0 on streaks broken in every timezone; one bulk update, no per-row reads.
+def streaks_reset_broken(
+    *, now: datetime | None = None, batch_size: int = STREAK_RESET_BATCH_SIZE
+) -> int:
+    """Set ``current`` to 0 on the streaks broken at the last local midnight; run hourly.
 
     A streak is broken once a whole local day passed without activity: ``last_active_on`` before
-    local yesterday. The earliest local date on Earth is the one at UTC-12, so a streak last active
-    before the day preceding that date is broken wherever its user lives. Streaks broken more
-    recently in later zones are already shown as 0 by ``selectors.streak_summary``. The
-    compare-and-swap in ``streak_record_activity`` includes ``current``, so a reset racing with new
-    activity makes that activity re-read and start again at 1.
+    local yesterday. Each run takes the zones whose local day began in the last
+    ``CATCH_UP_HOURS`` (grouped by that new local date) and, per batch of their users, resets in
+    one bulk update the streaks not active on the day before. Then the catch-all for runs missed
+    longer than that (and for a zone name the zone data no longer knows): streaks last active
+    before the day preceding the earliest date on Earth (UTC-12) are broken wherever their user
+    lives. Streaks broken and not yet reset are shown as 0 by ``selectors.streak_summary``. The
+    compare-and-swap in ``streak_record_activity`` includes ``current``, so a reset racing with
+    new activity makes that activity re-read and start again at 1.
     """
-    earliest_today = ((now or timezone.now()).astimezone(UTC) - timedelta(hours=12)).date()
-    cutoff = earliest_today - timedelta(days=1)
-    return Streak.objects.filter(last_active_on__lt=cutoff, current__gt=0).update(
+    now = now or timezone.now()
+    reset = 0
+    for today, zones in zones_in_local_window(now, start=time.min).items():
+        reset += _reset_in_zones(zones, before=today - timedelta(days=1), batch_size=batch_size)
+    earliest_today = (now.astimezone(UTC) - timedelta(hours=12)).date()
+    return reset + _reset(Streak.objects.all(), before=earliest_today - timedelta(days=1))
+
+
+def _reset_in_zones(zones: frozenset[str], *, before: date, batch_size: int) -> int:
+    reset, after_pk = 0, None
+    while user_ids := user_ids_in_zones(zones=zones, after_pk=after_pk, limit=batch_size):
+        after_pk = user_ids[-1]
+        reset += _reset(Streak.objects.filter(user_id__in=user_ids), before=before)
+    return reset
+
+
+def _reset(streaks: QuerySet[Streak], *, before: date) -> int:
+    return streaks.filter(last_active_on__lt=before, current__gt=0).update(
         current=0, updated_at=timezone.now()
     )

@@ -1,5 +1,6 @@
 """The reminder and report jobs: who gets what, once (a second run stores and sends nothing), and
-in batches (queries grow with N / batch, not N)."""
+in batches (queries grow with N / batch, not N). Local-time behaviour across zones, hour by hour:
+test_local_schedules.py."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -10,12 +11,10 @@ import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core import mail
-from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from etrainer.celery import app as celery_app
 from jobs.models import JobRun, JobStatus
-from learning.services.notices import daily_reminders_send, weekly_reports_generate
+from learning.services.notices import reported_weeks, weekly_reports_generate
 from learning.tasks import generate_weekly_reports_task, send_daily_notifications_task
 from learning.tests.factories import ExamHistoryFactory, StreakFactory
 from notifications.models import Notification, NotificationChannel, NotificationKind
@@ -30,18 +29,9 @@ MACHINERY_QUERIES = 3
 ATOMIC_QUERIES = 2
 # A Monday, 2026-W48; the week reported is 2026-W47 (16 to 23 November).
 MONDAY_0800 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def emails_queued_not_run():
-    """Count the job's own queries: its emails go to the (in-memory) broker, as they go to Redis in
-    production, instead of being delivered eagerly inside the measured block once a batch commits
-    (which happens on MongoDB, where the batch is a real transaction, and not inside the SQL
-    test transaction)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = previous
+# The daily run whose local 09:00 is that of the learners in UTC (the factories' default zone).
+NINE_UTC = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+AS_OF = NINE_UTC.isoformat()
 
 
 def _runs(job: str) -> list[tuple[str, int]]:
@@ -82,8 +72,8 @@ class TestSendDailyNotifications:
     def test_reminds_recent_learners_who_have_not_studied_today_once(
         self, django_capture_on_commit_callbacks
     ):
-        # given
-        today = timezone.now().astimezone(UTC).date()
+        # given: the run of 09:00 UTC, local 09:00 of these (UTC) learners
+        today = NINE_UTC.date()
         on_a_streak = StreakFactory(current=3, longest=3, last_active_on=today - timedelta(days=1))
         lapsed = StreakFactory(current=0, longest=8, last_active_on=today - timedelta(days=4))
         StreakFactory(current=2, last_active_on=today)  # studied today
@@ -96,9 +86,9 @@ class TestSendDailyNotifications:
 
         # when
         with django_capture_on_commit_callbacks(execute=True):
-            first = send_daily_notifications_task.apply(kwargs={"trigger": "beat"})
+            first = send_daily_notifications_task.apply(kwargs={"trigger": "beat", "as_of": AS_OF})
         with django_capture_on_commit_callbacks(execute=True):
-            second = send_daily_notifications_task.apply(kwargs={"trigger": "beat"})
+            second = send_daily_notifications_task.apply(kwargs={"trigger": "beat", "as_of": AS_OF})
 
         # then: one email each, stored and sent once
         assert _keys() == {
@@ -124,44 +114,22 @@ class TestSendDailyNotifications:
             (JobStatus.SUCCEEDED, 0),
         ]
 
-    def test_today_and_yesterday_are_the_learners_own(self):
-        # given: 09:00 UTC is 23:00 on the 23rd in Kiritimati and 23:00 on the 22nd in Honolulu
-        now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-        in_utc = StreakFactory(current=1, last_active_on=now.date() - timedelta(days=1))
-        StreakFactory(user=UserFactory(timezone="Pacific/Kiritimati"), last_active_on=now.date())
-        StreakFactory(
-            user=UserFactory(timezone="Pacific/Honolulu"),
-            last_active_on=now.date() - timedelta(days=1),
-        )
-        ahead = StreakFactory(
-            user=UserFactory(timezone="Pacific/Kiritimati"),
-            current=6,
-            last_active_on=now.date() - timedelta(days=1),
-        )
-
-        # when
-        stored = daily_reminders_send(now=now)
-
-        # then: both last studied on their local yesterday; the others studied on their today
-        assert stored == 2
-        assert dict(Notification.objects.values_list("user_id", "payload")) == {
-            in_utc.user_id: {"date": "2026-11-23", "streak": 1},
-            ahead.user_id: {"date": "2026-11-23", "streak": 6},
-        }
-
     @pytest.mark.parametrize("learners", [5, 50])
     @pytest.mark.usefixtures("emails_queued_not_run")
     def test_queries_grow_with_batches_not_learners(self, learners, django_assert_max_num_queries):
         # given
         batch_size = 10
-        yesterday = timezone.now().astimezone(UTC).date() - timedelta(days=1)
+        yesterday = NINE_UTC.date() - timedelta(days=1)
         StreakFactory.create_batch(learners, current=1, last_active_on=yesterday)
 
-        # when: per batch streaks, learners, existing keys, one insert; then the empty read
+        # when: per batch learners of the zones at 09:xx, streaks, existing keys, one insert;
+        # then the empty read
         per_batch = 4 + ATOMIC_QUERIES
         bound = MACHINERY_QUERIES + per_batch * ceil(learners / batch_size) + 1
         with django_assert_max_num_queries(bound):
-            result = send_daily_notifications_task.apply(kwargs={"batch_size": batch_size})
+            result = send_daily_notifications_task.apply(
+                kwargs={"batch_size": batch_size, "as_of": AS_OF}
+            )
 
         # then: 5 learners → 10 queries, 50 → 34
         assert result.result["items"] == learners == Notification.objects.count()
@@ -235,11 +203,8 @@ class TestGenerateWeeklyReports:
     def test_the_job_stores_each_report_once_and_sends_no_email(
         self, django_capture_on_commit_callbacks
     ):
-        # given: exams an hour before this week's Monday 00:00 UTC are last week's
-        now = timezone.now().astimezone(UTC)
-        this_monday = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
-            days=now.weekday()
-        )
+        # given: exams an hour before Monday 00:00 UTC are last week's
+        this_monday = MONDAY_0800.replace(hour=0)
         users = UserFactory.create_batch(3)
         for user in users:
             ExamHistoryFactory(user=user, taken_at=this_monday - timedelta(hours=1))
@@ -248,9 +213,13 @@ class TestGenerateWeeklyReports:
 
         # when
         with django_capture_on_commit_callbacks(execute=True):
-            first = generate_weekly_reports_task.apply(kwargs={"trigger": "beat"})
+            first = generate_weekly_reports_task.apply(
+                kwargs={"trigger": "beat", "as_of": MONDAY_0800.isoformat()}
+            )
         with django_capture_on_commit_callbacks(execute=True):
-            second = generate_weekly_reports_task.apply(kwargs={"trigger": "beat"})
+            second = generate_weekly_reports_task.apply(
+                kwargs={"trigger": "beat", "as_of": MONDAY_0800.isoformat()}
+            )
 
         # then
         year, week, _ = (this_monday - timedelta(days=7)).isocalendar()
@@ -289,11 +258,12 @@ class TestGenerateWeeklyReports:
         for user in UserFactory.create_batch(active_users):
             ExamHistoryFactory.create_batch(2, user=user, taken_at=last_week)
 
-        # when: per batch the grouped aggregate, users, streaks, existing keys, one insert
+        # when: per batch users, the grouped aggregate, streaks, existing keys, one insert; the
+        # empty read that ends each group of zones (UTC+0, and UTC+1, +2 catching up)
         per_batch = 5 + ATOMIC_QUERIES
-        bound = per_batch * ceil(active_users / batch_size) + 1
+        bound = per_batch * ceil(active_users / batch_size) + len(reported_weeks(MONDAY_0800))
         with django_assert_max_num_queries(bound):
             stored = weekly_reports_generate(now=MONDAY_0800, batch_size=batch_size)
 
-        # then: 5 users → 8 queries, 50 → 36
+        # then: 5 users → 10 queries, 50 → 38
         assert stored == active_users == Notification.objects.count()

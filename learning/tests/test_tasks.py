@@ -1,7 +1,7 @@
 """The learning app's scheduled jobs: effect, idempotency (a second run changes nothing) and
 batching (queries grow with N / batch, not N)."""
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 from math import ceil
 
 import pytest
@@ -12,6 +12,7 @@ from jobs.models import JobRun, JobStatus
 from learning.models import ExamHistory, Streak
 from learning.tasks import cleanup_exam_histories_task, update_streaks_task
 from learning.tests.factories import ExamHistoryFactory, StreakFactory
+from learning.timezones import zones_in_local_window
 
 pytestmark = pytest.mark.django_db
 
@@ -98,13 +99,16 @@ class TestUpdateStreaks:
     def test_one_bulk_update_whatever_the_number_of_streaks(
         self, broken, django_assert_max_num_queries
     ):
-        # given
-        long_ago = timezone.now().date() - timedelta(days=10)
+        # given: streaks idle for long, of users whose local day began hours ago (UTC at noon)
+        now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+        long_ago = now.date() - timedelta(days=10)
         StreakFactory.create_batch(broken, current=3, longest=3, last_active_on=long_ago)
 
-        # when
-        with django_assert_max_num_queries(MACHINERY_QUERIES + 1):
-            result = update_streaks_task.apply()
+        # when: the users of the zones at local 00:xx-02:xx (none here; one read per local date)
+        # and the catch-all bulk update of the streaks broken everywhere
+        dates = len(zones_in_local_window(now, start=time.min))
+        with django_assert_max_num_queries(MACHINERY_QUERIES + dates + 1):
+            result = update_streaks_task.apply(kwargs={"as_of": now.isoformat()})
 
         # then
         assert result.result["items"] == broken
