@@ -40,7 +40,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from etrainer.api.authentication import verified_tokens
 from etrainer.api.errors import ErrorCode, error_body
 from etrainer.api.views import wants_json
-from etrainer.redis_direct import direct_redis, django_redis_client
+from etrainer.redis_direct import cache_backend, direct_redis, django_redis_client
 
 logger = logging.getLogger("etrainer.ratelimit")
 
@@ -245,7 +245,7 @@ def count_request(request, group: str, key: str, rate: str) -> Usage:
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period) * period
-    cache = caches[settings.RATELIMIT_USE_CACHE]
+    cache = cache_backend(settings.RATELIMIT_USE_CACHE)
     counter_key = f"rl:{group}:{key}:{window}"
     expiry = period + EXPIRY_MARGIN_SECONDS
     client = django_redis_client(cache)

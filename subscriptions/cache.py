@@ -42,7 +42,7 @@ from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from etrainer.metrics import record_cache_lookup
-from etrainer.redis_direct import direct_redis, django_redis_client
+from etrainer.redis_direct import cache_backend, direct_redis, django_redis_client
 from subscriptions.models import PendingInvalidation
 
 logger = logging.getLogger("etrainer.cache")
@@ -158,9 +158,11 @@ def lookup_from(planned: PlannedRead, found: dict[str, Any] | None) -> Lookup:
     lookup = Lookup(user_id=planned.user_id, idents=planned.wanted)
     values = dict.fromkeys(planned.wanted, MISS)
     if found is not None:
-        for family, ident in planned.wanted.items():
-            token = found.get(_version_key(family))
-            entry = found.get(_key(family, ident))
+        keys, count = planned.keys, len(planned.wanted)
+        # plan_read's order: the entries' keys, then their version tokens', then the marker.
+        for position, family in enumerate(planned.wanted):
+            token = found.get(keys[count + position])
+            entry = found.get(keys[position])
             lookup.versions[family] = token
             if token is not None and entry is not None and entry[0] == token:
                 values[family] = entry[1]
@@ -251,7 +253,7 @@ class HotTarget:
     max_keys = 8192
 
     def __init__(self) -> None:
-        self.backend = caches[DEFAULT_CACHE_ALIAS]
+        self.backend = cache_backend(DEFAULT_CACHE_ALIAS)
         self.client = django_redis_client(self.backend)
         self.decode = (
             decoder(self.client, settings.CACHES[DEFAULT_CACHE_ALIAS].get("OPTIONS", {}))
