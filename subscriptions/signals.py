@@ -1,7 +1,9 @@
 """Cache invalidation on every model write that bypasses the services (admin, shell, fixtures).
 
 Services that write with ``update()`` (which sends no signals) invalidate explicitly; these
-receivers catch ``save()`` and ``delete()``. Both go through ``subscriptions.cache``.
+receivers catch ``save()`` and ``delete()``. Both go through ``subscriptions.cache``. A model whose
+rows show in a public list (a plan's prices) connects its own receiver here that calls
+``invalidate_plan_list()`` / ``invalidate_course_list()`` (``subscriptions.list_cache``).
 """
 
 from django.conf import settings
