@@ -40,7 +40,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from etrainer.api.authentication import verified_tokens
 from etrainer.api.errors import ErrorCode, error_body
 from etrainer.api.views import wants_json
-from etrainer.redis_direct import direct_redis, django_redis_client
+from etrainer.redis_direct import cache_backend, direct_redis, django_redis_client
 
 logger = logging.getLogger("etrainer.ratelimit")
 
@@ -113,8 +113,9 @@ class ReadAlong:
     accept: Callable[[list], None]  # given the MGET's reply; not called when the trip fails
 
 
-# (request, user id): called in process_view, so request.resolver_match is the resolved view.
-ReadAlongProvider = Callable[[object, str], ReadAlong | None]
+# (request, user id or None for a call keyed by address): called in process_view, so
+# request.resolver_match is the resolved view.
+ReadAlongProvider = Callable[[object, str | None], ReadAlong | None]
 read_along_providers: list[ReadAlongProvider] = []
 
 
@@ -125,11 +126,11 @@ def register_read_along(provider: ReadAlongProvider) -> None:
 
 
 def read_along_for(request, key: str) -> ReadAlong | None:
-    if not key.startswith("user:") or settings.RATELIMIT_USE_CACHE != "default":
-        return None  # providers read the default cache, for a verified user
+    if settings.RATELIMIT_USE_CACHE != "default":
+        return None  # providers read the default cache
     if getattr(request, "resolver_match", None) is None:
         return None  # counted after the response: nothing left to read for
-    user_id = key.removeprefix("user:")
+    user_id = key.removeprefix("user:") if key.startswith("user:") else None
     for provider in read_along_providers:
         read_along = provider(request, user_id)
         if read_along is not None:
@@ -244,7 +245,7 @@ def count_request(request, group: str, key: str, rate: str) -> Usage:
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period) * period
-    cache = caches[settings.RATELIMIT_USE_CACHE]
+    cache = cache_backend(settings.RATELIMIT_USE_CACHE)
     counter_key = f"rl:{group}:{key}:{window}"
     expiry = period + EXPIRY_MARGIN_SECONDS
     client = django_redis_client(cache)

@@ -18,6 +18,10 @@ import os
 import threading
 import weakref
 
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from redis.connection import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -32,6 +36,32 @@ def count_fork() -> None:
 
 
 os.register_at_fork(after_in_child=count_fork)
+
+
+class CacheBackends(threading.local):
+    """This thread's cache backends by alias: ``caches[alias]`` goes through asgiref's ``Local``
+    (several microseconds), which the hot path would pay on every request."""
+
+    def __init__(self) -> None:
+        self.backends: dict[str, BaseCache] = {}
+
+
+cache_backends = CacheBackends()
+
+
+def cache_backend(alias: str) -> BaseCache:
+    """``caches[alias]``, the same object, looked up once per thread."""
+    backend = cache_backends.backends.get(alias)
+    if backend is None:
+        backend = cache_backends.backends[alias] = caches[alias]
+    return backend
+
+
+@receiver(setting_changed, dispatch_uid="etrainer_redis_direct_backends")
+def forget_cache_backends(*, setting: str, **kwargs) -> None:
+    """Django starts new backends when CACHES changes (tests, in their one thread): so does this."""
+    if setting == "CACHES":
+        cache_backends.backends = {}
 
 
 def django_redis_client(backend):

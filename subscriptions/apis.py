@@ -17,6 +17,7 @@ from etrainer.api.pagination import PageNumberPagination, paginated_response, pa
 from etrainer.api.schema import error_response
 from subscriptions import selectors, services
 from subscriptions.authentication import CachedJWTAuthentication
+from subscriptions.list_cache import CachedPublicList
 from subscriptions.request_context import request_lookup
 
 SUBSCRIPTION_ID = OpenApiParameter("subscription_id", str, OpenApiParameter.PATH)
@@ -44,11 +45,12 @@ class PlanOutputSerializer(serializers.Serializer):
     ai_tokens_per_period = serializers.IntegerField()
 
 
-class PlanListApi(SubscriptionsApi):
-    """The plans on sale, lowest tier first."""
+class PlanListApi(CachedPublicList, SubscriptionsApi):
+    """The plans on sale, lowest tier first. Served from the cache; any change shows at once."""
 
     permission_classes = [AllowAny]
     pagination_class = PageNumberPagination
+    public_list_family = "plans"
 
     @extend_schema(responses=paginated_schema(PlanOutputSerializer, name="PaginatedPlanList"))
     def get(self, request):
@@ -217,10 +219,12 @@ class CourseOutputSerializer(serializers.Serializer):
     min_tier = serializers.IntegerField()
 
 
-class CourseListApi(SubscriptionsApi):
-    """The published courses; ``min_tier`` is the plan tier that unlocks each (0 = free)."""
+class CourseListApi(CachedPublicList, SubscriptionsApi):
+    """The published courses; ``min_tier`` is the plan tier that unlocks each (0 = free). Served
+    from the cache; any change shows at once."""
 
     pagination_class = PageNumberPagination
+    public_list_family = "courses"
 
     @extend_schema(responses=paginated_schema(CourseOutputSerializer, name="PaginatedCourseList"))
     def get(self, request):

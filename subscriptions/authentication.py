@@ -37,7 +37,7 @@ from rest_framework_simplejwt.settings import api_settings
 from etrainer.api.authentication import MemoizedJWTAuthentication, revoked, token_is_current
 from etrainer.ratelimit import ReadAlong
 from subscriptions import cache as access_cache
-from subscriptions.cache import MISS, SUMMARY_FAMILIES
+from subscriptions.cache import MISS, SUMMARY_FAMILIES, PlannedRead
 from subscriptions.request_context import access_context, read_along_lookup
 
 USER_FIELDS = (
@@ -105,12 +105,12 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
     def fetch(self, request, user_id: str):
         """The rate limiter's round trip may have brought the keys already (a read-along)."""
         context = getattr(request, "parser_context", None) or {}
-        view = context.get("view")
-        prefetch = getattr(view, "access_prefetch", None)
-        course_id = prefetch(context.get("kwargs") or {}) if prefetch else None
-        lookup = read_along_lookup(request, user_id, course_id)
+        planned = planned_read(
+            type(context.get("view")), request, user_id, context.get("kwargs") or {}
+        )
+        lookup = read_along_lookup(request, planned)
         if lookup is None:
-            lookup = access_cache.fetch(user_id, AUTH_FAMILIES, course_id=course_id)
+            lookup = access_cache.lookup_from(planned, access_cache.read_planned(planned))
         access_context(request).lookup = lookup
         return lookup
 
@@ -128,7 +128,7 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
     def load_user(self, lookup):
         """On a cold lookup, the token account rides along in the same query (LEFT JOIN)."""
         queryset = get_user_model().objects.all()
-        join_account = lookup.get("ai") is MISS
+        join_account = "ai" in lookup.idents and lookup.get("ai") is MISS
         if join_account:
             queryset = queryset.select_related("ai_token_account")
         try:
@@ -140,14 +140,30 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         return user
 
 
-def access_read_along(request, user_id: str) -> ReadAlong | None:
+def planned_read(view_class, request, user_id: str, kwargs: dict) -> PlannedRead:
+    """What the authentication reads for this view: ``access_families`` (default: the user and
+    the access summary's), the course of ``access_prefetch(kwargs)`` and ``access_extra(request)``
+    (a public list's page), all in one MGET."""
+    prefetch = getattr(view_class, "access_prefetch", None)
+    course_id = prefetch(kwargs) if prefetch else None
+    extra_for = getattr(view_class, "access_extra", None)
+    return access_cache.plan_read(
+        user_id,
+        getattr(view_class, "access_families", AUTH_FAMILIES),
+        course_id=course_id,
+        extra=extra_for(request) if extra_for else None,
+    )
+
+
+def access_read_along(request, user_id: str | None) -> ReadAlong | None:
     """The rate limiter's read-along (``etrainer.ratelimit``) for the views that authenticate
-    with ``CachedJWTAuthentication`` (the access checks, the token balance).
+    with ``CachedJWTAuthentication`` (the access checks, the token balance, the public lists).
 
     The limiter counts in ``process_view``, so the resolved view and its URL kwargs are known; the
     keys the authentication will read follow from them and the verified user, so they travel in
     the limiter's round trip and wait in the request's context. Writes read the user from the
-    database, so they need none.
+    database, so they need none. An anonymous call (``user_id`` None) reads along only for a
+    public list that takes anonymous calls (``anonymous_read``).
     """
     if request.method not in SAFE_METHODS:
         return None
@@ -156,9 +172,13 @@ def access_read_along(request, user_id: str) -> ReadAlong | None:
     authentication = getattr(view_class, "authentication_classes", None)
     if not authentication or not issubclass(authentication[0], CachedJWTAuthentication):
         return None
-    prefetch = getattr(view_class, "access_prefetch", None)
-    course_id = prefetch(match.kwargs) if prefetch else None
-    planned = access_cache.plan_read(user_id, AUTH_FAMILIES, course_id=course_id)
+    if user_id is None:
+        anonymous_read = getattr(view_class, "anonymous_read", None)
+        planned = anonymous_read(request) if anonymous_read else None
+        if planned is None:
+            return None
+    else:
+        planned = planned_read(view_class, request, user_id, match.kwargs)
     read = access_cache.redis_read(planned)
     if read is None:
         return None

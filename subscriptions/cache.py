@@ -25,6 +25,7 @@ import logging
 import pickle
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,13 +34,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from etrainer.metrics import record_cache_lookup
-from etrainer.redis_direct import direct_redis, django_redis_client
+from etrainer.redis_direct import cache_backend, direct_redis, django_redis_client
 from subscriptions.models import PendingInvalidation
 
 logger = logging.getLogger("etrainer.cache")
@@ -53,6 +56,9 @@ KEY_FAMILIES = {
     "ai": f"{_PREFIX}:{VERSION}:ai:{{user}}",
     "grants": f"{_PREFIX}:{VERSION}:grants:{{user}}",
     "course": f"{_PREFIX}:{VERSION}:course:{{course}}",
+    # Whole public list responses (subscriptions.list_cache), one per language, URL and page.
+    "plans": f"{_PREFIX}:{VERSION}:plans:{{page}}",
+    "courses": f"{_PREFIX}:{VERSION}:courses:{{page}}",
 }
 USER_FAMILIES = ("user", "sub", "ai", "grants")
 SUMMARY_FAMILIES = ("sub", "ai", "grants")
@@ -109,21 +115,41 @@ class PlannedRead:
     keys: list[str]
 
 
-def plan_read(user_id: Any, families: Iterable[str], *, course_id: Any = None) -> PlannedRead:
+def plan_read(
+    user_id: Any,
+    families: Iterable[str],
+    *,
+    course_id: Any = None,
+    extra: dict[str, str] | None = None,
+) -> PlannedRead:
+    """``extra``: more entries for the same round trip, family -> ident (a public list page)."""
     user_id = str(user_id)
     wanted = dict.fromkeys(families, user_id)
     if course_id is not None:
         wanted["course"] = str(course_id)
+    if extra:
+        wanted.update(extra)
     keys = [_key(family, ident) for family, ident in wanted.items()]
     keys += [_version_key(family) for family in wanted]
     keys.append(REPLAYED_KEY)
     return PlannedRead(user_id=user_id, wanted=wanted, keys=keys)
 
 
-def fetch(user_id: Any, families: Iterable[str], *, course_id: Any = None) -> Lookup:
-    """Read the user's entries of ``families`` (and one course) in a single MGET."""
-    planned = plan_read(user_id, families, course_id=course_id)
-    return lookup_from(planned, _get_many(planned.keys))
+def fetch(
+    user_id: Any,
+    families: Iterable[str],
+    *,
+    course_id: Any = None,
+    extra: dict[str, str] | None = None,
+) -> Lookup:
+    """Read the user's entries of ``families`` (and one course, and ``extra``) in a single MGET."""
+    planned = plan_read(user_id, families, course_id=course_id, extra=extra)
+    return lookup_from(planned, read_planned(planned))
+
+
+def read_planned(planned: PlannedRead) -> dict[str, Any] | None:
+    """What the planned read finds in Redis (None: Redis could not be read)."""
+    return _get_many(planned.keys)
 
 
 def lookup_from(planned: PlannedRead, found: dict[str, Any] | None) -> Lookup:
@@ -132,9 +158,11 @@ def lookup_from(planned: PlannedRead, found: dict[str, Any] | None) -> Lookup:
     lookup = Lookup(user_id=planned.user_id, idents=planned.wanted)
     values = dict.fromkeys(planned.wanted, MISS)
     if found is not None:
-        for family, ident in planned.wanted.items():
-            token = found.get(_version_key(family))
-            entry = found.get(_key(family, ident))
+        keys, count = planned.keys, len(planned.wanted)
+        # plan_read's order: the entries' keys, then their version tokens', then the marker.
+        for position, family in enumerate(planned.wanted):
+            token = found.get(keys[count + position])
+            entry = found.get(keys[position])
             lookup.versions[family] = token
             if token is not None and entry is not None and entry[0] == token:
                 values[family] = entry[1]
@@ -203,26 +231,77 @@ def redis_read(planned: PlannedRead) -> tuple[list[str], Callable[[list], Lookup
     """The planned read as an MGET's full keys, and how to turn its reply into the Lookup.
 
     None when the cache is not django-redis (local memory in development)."""
-    target = _redis_target(planned.keys)
-    if target is None:
+    target = hot_target()
+    if target.client is None:
         return None
-    client, full_keys = target
 
     def to_lookup(values: list) -> Lookup:
-        return lookup_from(planned, _decoded(client, planned.keys, values))
+        return lookup_from(planned, target.decoded(planned.keys, values))
 
-    return full_keys, to_lookup
+    return target.full_keys(planned.keys), to_lookup
 
 
-def _redis_target(keys: list[str]):
-    """(django-redis client, the keys as stored) for the default cache, or None for another
-    backend. The backend is taken once: each attribute of the ``cache`` proxy costs a lookup."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    client = django_redis_client(backend)
-    if client is None:
-        return None
-    make_key = backend.make_key
-    return client, [make_key(key, version=VERSION) for key in keys]
+class HotTarget:
+    """The default cache as the hot path talks to it, taken once per thread.
+
+    Each ``caches[alias]`` goes through asgiref's ``Local`` (about 10 us on the reference
+    machine), and the decoder and the stored keys are the same on every request: so the backend,
+    its django-redis client (None for another backend), the decoder and the full keys of recent
+    reads are kept here. ``CACHES`` changing (tests) starts afresh (``reset_hot_targets``).
+    """
+
+    max_keys = 8192
+
+    def __init__(self) -> None:
+        self.backend = cache_backend(DEFAULT_CACHE_ALIAS)
+        self.client = django_redis_client(self.backend)
+        self.decode = (
+            decoder(self.client, settings.CACHES[DEFAULT_CACHE_ALIAS].get("OPTIONS", {}))
+            if self.client is not None
+            else None
+        )
+        self.keys: dict[str, str] = {}
+
+    def full_keys(self, keys: list[str]) -> list[str]:
+        """The keys as stored (the backend's own ``make_key``), memoised."""
+        memo = self.keys
+        try:
+            return [memo[key] for key in keys]
+        except KeyError:
+            if len(memo) > self.max_keys:
+                memo.clear()
+            make_key = self.backend.make_key
+            for key in keys:
+                memo[key] = make_key(key, version=VERSION)
+            return [memo[key] for key in keys]
+
+    def decoded(self, keys: list[str], values: list) -> dict[str, Any]:
+        decode = self.decode
+        return {
+            key: decode(value) for key, value in zip(keys, values, strict=True) if value is not None
+        }
+
+
+class HotTargets(threading.local):
+    target: HotTarget | None = None
+
+
+hot_targets = HotTargets()
+
+
+def hot_target() -> HotTarget:
+    target = hot_targets.target
+    if target is None:
+        target = hot_targets.target = HotTarget()
+    return target
+
+
+@receiver(setting_changed, dispatch_uid="subs_cache_hot_targets")
+def reset_hot_targets(*, setting: str, **kwargs) -> None:
+    """Django starts new cache backends when CACHES changes; so does this module's memo (only
+    the current thread's: settings change in tests, which run in one thread)."""
+    if setting == "CACHES":
+        hot_targets.target = None
 
 
 _REDIS_READ_ERRORS = (RedisConnectionError, RedisTimeoutError, RedisResponseError, socket.timeout)
@@ -239,23 +318,16 @@ def _get_many(keys: list[str]) -> dict[str, Any] | None:
     all misses, as IGNORE_EXCEPTIONS does. Other backends (local memory in development) take
     their own ``get_many``.
     """
-    target = _redis_target(keys)
-    if target is None:
-        return caches[DEFAULT_CACHE_ALIAS].get_many(keys, version=VERSION)
-    client, full_keys = target
+    target = hot_target()
+    client = target.client
+    if client is None:
+        return target.backend.get_many(keys, version=VERSION)
     try:
         pool = client.get_client(write=False).connection_pool
-        values = direct_redis.execute(pool, "MGET", *full_keys)
+        values = direct_redis.execute(pool, "MGET", *target.full_keys(keys))
     except _REDIS_READ_ERRORS:
         return None
-    return _decoded(client, keys, values)
-
-
-def _decoded(client, keys: list[str], values: list) -> dict[str, Any]:
-    decode = decoder(client, settings.CACHES[DEFAULT_CACHE_ALIAS].get("OPTIONS", {}))
-    return {
-        key: decode(value) for key, value in zip(keys, values, strict=True) if value is not None
-    }
+    return target.decoded(keys, values)
 
 
 PICKLE_SERIALIZER = "django_redis.serializers.pickle.PickleSerializer"

@@ -8,7 +8,7 @@ Django request it wraps, so a context set on either is found from both.
 
 from dataclasses import dataclass
 
-from subscriptions.cache import Lookup
+from subscriptions.cache import Lookup, PlannedRead
 
 CONTEXT_ATTR = "access_context"
 
@@ -35,10 +35,10 @@ def request_lookup(request) -> Lookup | None:
     return context.lookup if context is not None else None
 
 
-def read_along_lookup(request, user_id: str, course_id: str | None) -> Lookup | None:
-    """The Lookup the limiter's round trip brought for this user and course, if any."""
+def read_along_lookup(request, planned: PlannedRead) -> Lookup | None:
+    """The Lookup the limiter's round trip brought for exactly this planned read, if any."""
     context = getattr(request, CONTEXT_ATTR, None)
     lookup = context.read_along if context is not None else None
-    if lookup is None or lookup.user_id != user_id or lookup.idents.get("course") != course_id:
+    if lookup is None or lookup.user_id != planned.user_id or lookup.idents != planned.wanted:
         return None
     return lookup

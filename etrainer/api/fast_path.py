@@ -19,7 +19,7 @@ say so with ``fast_path_safe = True`` (DRF's ``IsAdminUser`` is taken as such).
 """
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, permissions
 
 from etrainer.api.exception_handler import api_exception_handler
@@ -49,11 +49,18 @@ def fast_path_refusal(view_class) -> str | None:
     return None
 
 
+def is_bearer(request) -> bool:
+    return request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
+
+
 class BearerGetFastPath:
     """Mixin for an APIView whose ``get`` returns ``Response(self.get_payload(request, ...))``."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        cls.fast_path_authenticator = None
+        if not hasattr(cls, "permission_classes"):
+            return  # a mixin of its own (not yet an APIView): checked in its views
         reason = fast_path_refusal(cls)
         if reason is not None:
             raise ImproperlyConfigured(f"{cls.__qualname__} cannot use BearerGetFastPath: {reason}")
@@ -75,28 +82,41 @@ class BearerGetFastPath:
         return cls.fast_path_authenticator
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method != "GET" or not request.META.get("HTTP_AUTHORIZATION", "").startswith(
-            "Bearer "
-        ):
+        if request.method != "GET" or not is_bearer(request):
             return super().dispatch(request, *args, **kwargs)
-        self.args, self.kwargs, self.request = args, kwargs, request
-        request.parser_context = {"view": self, "args": args, "kwargs": kwargs}
-        authenticator = self.authenticator()
+        refused = self.fast_authenticate(request, args, kwargs)
+        if refused is not None:
+            return refused
         try:
-            user_and_token = authenticator.authenticate(request)
-            if user_and_token is None:
-                raise exceptions.NotAuthenticated()
-            request.user, request.auth = user_and_token
-            self.check_fast_path_permissions(request)
             return JsonResponse(
                 self.get_payload(request, *args, **kwargs), safe=False, json_dumps_params=COMPACT
             )
         except Exception as exc:
-            if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-                exc.auth_header = authenticator.authenticate_header(request)
-            response = api_exception_handler(exc, {"view": self, "request": request})
-            if response is None:
-                raise
+            return self.error_response(exc, request)
+
+    def fast_authenticate(self, request, args, kwargs) -> HttpResponse | None:
+        """Authenticate and check permissions as DRF's ``initial`` would, without its dispatch;
+        the error response (the project's envelope), or None when the request may go on."""
+        self.args, self.kwargs, self.request = args, kwargs, request
+        request.parser_context = {"view": self, "args": args, "kwargs": kwargs}
+        try:
+            user_and_token = self.authenticator().authenticate(request)
+            if user_and_token is None:
+                raise exceptions.NotAuthenticated()
+            request.user, request.auth = user_and_token
+            self.check_fast_path_permissions(request)
+        except Exception as exc:
+            return self.error_response(exc, request)
+        return None
+
+    def error_response(self, exc: Exception, request) -> HttpResponse:
+        """What DRF's ``handle_exception`` answers, rendered as JSON; re-raised when the project's
+        handler does not answer (a server error)."""
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            exc.auth_header = self.authenticator().authenticate_header(request)
+        response = api_exception_handler(exc, {"view": self, "request": request})
+        if response is None:
+            raise exc
         return as_json(response)
 
     def check_fast_path_permissions(self, request: HttpRequest) -> None:

@@ -44,7 +44,15 @@ def test_dashboard_renders_redis_figures_and_families_for_staff(staff_browser, r
     dashboard = response.context["dashboard"]
     assert dashboard["redis"]["available"] is True
     counts = {family["name"]: family["keys"] for family in dashboard["families"]}
-    assert counts == {"user": 1, "sub": 1, "ai": 1, "grants": 1, "course": 0}
+    assert counts == {
+        "user": 1,
+        "sub": 1,
+        "ai": 1,
+        "grants": 1,
+        "course": 0,
+        "plans": 0,
+        "courses": 0,
+    }
 
 
 def test_non_staff_are_sent_to_the_login_page(learner):

@@ -305,10 +305,15 @@ def test_a_read_along_serves_only_the_user_and_course_it_was_planned_for(rf):
     planned = access_cache.plan_read("7", ("user", "sub"), course_id="3")
     access_context(request).read_along = access_cache.lookup_from(planned, {})
 
-    assert read_along_lookup(request, "7", "3") is not None
-    assert read_along_lookup(request, "8", "3") is None
-    assert read_along_lookup(request, "7", None) is None
-    assert read_along_lookup(request, "7", "4") is None
+    def read(user_id, course_id, families=("user", "sub")):
+        wanted = access_cache.plan_read(user_id, families, course_id=course_id)
+        return read_along_lookup(request, wanted)
+
+    assert read("7", "3") is not None
+    assert read("8", "3") is None
+    assert read("7", None) is None
+    assert read("7", "4") is None
+    assert read("7", "3", families=("user",)) is None
 
 
 def test_with_the_rate_limiter_on_a_warm_check_resolves_its_url_once(

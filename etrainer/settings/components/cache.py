@@ -61,6 +61,9 @@ ACCESS_CACHE_TTLS = {
     "grants": env.int("ACCESS_CACHE_GRANTS_TTL", default=600),
     "course": env.int("ACCESS_CACHE_COURSE_TTL", default=600),
     "user": env.int("ACCESS_CACHE_USER_TTL", default=300),
+    # Whole public list pages (/api/plans, /api/courses); every change bumps the family's version.
+    "plans": env.int("ACCESS_CACHE_PLANS_TTL", default=3600),
+    "courses": env.int("ACCESS_CACHE_COURSES_TTL", default=3600),
 }
 # A cached entry is trusted only while invalidations Redis missed were replayed at most this long
 # ago: the bound on how stale a deactivation, downgrade or revocation can be (subscriptions.cache).
