@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.db import atomically
@@ -87,13 +88,13 @@ def checkout_price(*, plan: Plan, currency: str | None, language: str | None) ->
     if not is_known_currency(code):
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            "The request is invalid.",
-            details={"fields": {"currency": ["Unknown currency (an ISO 4217 code: EUR, VND)."]}},
+            _("The request is invalid."),
+            details={"fields": {"currency": [_("Unknown currency (an ISO 4217 code: EUR, VND).")]}},
         )
     price = next((p for p in offered if p.currency == code), None)
     if price is None:
         raise conflict(
-            f"This plan is not sold in {code}.",
+            _("This plan is not sold in %(currency)s.") % {"currency": code},
             Reason.CURRENCY_NOT_OFFERED,
             offered=[p.currency for p in offered],
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from etrainer.db import atomically
 from subscriptions import cache as access_cache
@@ -302,7 +303,8 @@ def switch_price(subscription: Subscription, plan: Plan) -> PlanPrice:
     price = plan.price_in(currency)
     if price is None or price.amount == 0:
         raise conflict(
-            f"This plan is not sold in {currency}, the currency you pay in.",
+            _("This plan is not sold in %(currency)s, the currency you pay in.")
+            % {"currency": currency},
             Reason.CURRENCY_NOT_OFFERED,
             offered=[p.currency for p in plan.prices.all() if p.amount > 0],
         )
