@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from etrainer.api.errors import ApplicationError
 from payments.models import Payment, StripeCustomer, WebhookEvent, WebhookEventStatus
 from payments.services import webhook_event_replay
+from subscriptions.money import format_amount
 
 
 @admin.register(StripeCustomer)
@@ -16,8 +17,8 @@ class StripeCustomerAdmin(admin.ModelAdmin):
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = (
-        "stripe_invoice_id", "user", "plan_code", "status", "amount_cents", "currency",
-        "period_end", "created_at",
+        "stripe_invoice_id", "user", "plan_code", "status", "amount_display", "period_end",
+        "created_at",
     )  # fmt: skip
     list_filter = ("status", "currency", "plan_code")
     search_fields = ("stripe_invoice_id", "stripe_customer_id", "user__email", "plan_code")
@@ -29,6 +30,11 @@ class PaymentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, payment: Payment) -> str:
+        """Formatted in its currency's own decimals (199.000 ₫, not 1990.00)."""
+        return format_amount(payment.amount, payment.currency) if payment.currency else ""
 
 
 @admin.register(WebhookEvent)

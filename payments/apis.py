@@ -2,14 +2,20 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from etrainer.api.errors import ApplicationError, ErrorCode
+from etrainer.api.fields import DateTimeField
+from etrainer.api.pagination import PageNumberPagination, paginated_response, paginated_schema
 from etrainer.api.schema import error_response
-from payments import services
+from payments import selectors, services
 from payments.models import WebhookEventStatus
+from subscriptions.apis import PriceOutputSerializer
+from subscriptions.authentication import CachedJWTAuthentication
+from subscriptions.money import amount_view, currency_decimals, format_amount
 
 SESSION_ID = OpenApiParameter("session_id", str, OpenApiParameter.PATH)
 
@@ -62,8 +68,9 @@ class DevCheckoutOutputSerializer(serializers.Serializer):
     session = serializers.CharField()
     subscription = serializers.CharField()
     plan = serializers.CharField()
-    price_cents = serializers.IntegerField()
-    currency = serializers.CharField()
+    price = PriceOutputSerializer(
+        help_text="What the learner pays, in the subscription's currency."
+    )
     status = serializers.CharField()
     complete_url = serializers.CharField()
 
@@ -77,16 +84,50 @@ class DevCheckoutApi(APIView):
     @extend_schema(parameters=[SESSION_ID], responses=DevCheckoutOutputSerializer)
     def get(self, request, session_id):
         subscription = services.dev_checkout_session(user=request.user, session_id=session_id)
+        price = subscription.plan.price_in(subscription.currency)
         data = {
             "session": session_id,
             "subscription": str(subscription.pk),
             "plan": subscription.plan.code,
-            "price_cents": subscription.plan.price_cents,
-            "currency": subscription.plan.currency,
+            "price": amount_view(price.amount if price else 0, subscription.currency),
             "status": subscription.status,
             "complete_url": request.build_absolute_uri(request.path + "/complete"),
         }
         return Response(DevCheckoutOutputSerializer(data).data)
+
+
+class PaymentOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    invoice = serializers.CharField(source="stripe_invoice_id")
+    plan = serializers.CharField(source="plan_code")
+    status = serializers.CharField()
+    amount = serializers.IntegerField(
+        help_text="In the currency's minor unit, as Stripe charged it: cents for EUR, đồng for VND."
+    )
+    currency = serializers.CharField()
+    decimals = serializers.SerializerMethodField()
+    display = serializers.SerializerMethodField(help_text="Formatted for the response's language.")
+    period_end = DateTimeField(allow_null=True)
+    created_at = DateTimeField()
+
+    def get_decimals(self, payment) -> int:
+        return currency_decimals(payment.currency) if payment.currency else 0
+
+    def get_display(self, payment) -> str:
+        return format_amount(payment.amount, payment.currency) if payment.currency else ""
+
+
+class PaymentListApi(APIView):
+    """My payments (Stripe invoices, paid or failed), newest first, each amount formatted."""
+
+    authentication_classes = [CachedJWTAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    pagination_class = PageNumberPagination
+
+    @extend_schema(responses=paginated_schema(PaymentOutputSerializer, name="PaginatedPaymentList"))
+    def get(self, request):
+        queryset = selectors.payment_list(user=request.user)
+        return paginated_response(self, request, queryset, PaymentOutputSerializer)
 
 
 class DevCheckoutCompleteApi(APIView):

@@ -49,7 +49,8 @@ class Payment(models.Model):
     stripe_invoice_id = models.CharField(max_length=255)
     stripe_customer_id = models.CharField(max_length=255, blank=True, default="")
     status = models.CharField(max_length=16, choices=PaymentStatus.choices)
-    amount_cents = models.PositiveIntegerField(default=0)
+    # In the currency's minor unit, as Stripe reports it: cents for EUR, whole đồng for VND.
+    amount = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, blank=True, default="")
     period_end = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,6 +62,8 @@ class Payment(models.Model):
                 fields=["stripe_invoice_id", "status"], name="pay_payment_invoice_status_uniq"
             )
         ]
+        # GET /api/payments: a learner's receipts, newest first.
+        indexes = [models.Index(fields=["user", "created_at"], name="pay_payment_user_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.stripe_invoice_id} ({self.status})"

@@ -170,7 +170,7 @@ def _invoice(obj: dict, created: dt.datetime, status: str) -> tuple[Subscription
                     stripe_invoice_id=obj["id"],
                     stripe_customer_id=obj.get("customer") or "",
                     status=status,
-                    amount_cents=amount or 0,
+                    amount=amount or 0,  # Stripe's minor unit: whole đồng for VND, no /100
                     currency=(obj.get("currency") or "").upper(),
                     period_end=_period_end(obj),
                 )

@@ -2,8 +2,24 @@ from django import forms
 from django.contrib import admin
 
 from etrainer.api.errors import ApplicationError
-from subscriptions.models import AiTokenAccount, Course, CourseGrant, Plan, Subscription
+from subscriptions.models import (
+    AiTokenAccount,
+    Course,
+    CourseGrant,
+    Plan,
+    PlanPrice,
+    Subscription,
+)
+from subscriptions.money import format_amount
 from subscriptions.services import subscription_staff_check, subscription_staff_save
+
+
+class PlanPriceInline(admin.TabularInline):
+    """One row per currency; the amount in the currency's minor unit (cents, whole đồng)."""
+
+    model = PlanPrice
+    extra = 1
+    fields = ("currency", "amount", "stripe_price_id")
 
 
 @admin.register(Plan)
@@ -12,16 +28,23 @@ class PlanAdmin(admin.ModelAdmin):
         "code",
         "name",
         "tier",
-        "price_cents",
-        "currency",
+        "price_list",
         "duration_days",
         "ai_tokens_per_period",
-        "stripe_price_id",
         "is_active",
     )
-    list_filter = ("is_active", "tier", "currency")
+    list_filter = ("is_active", "tier")
     search_fields = ("code", "name")
     ordering = ("tier", "code")
+    inlines = [PlanPriceInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("prices")
+
+    @admin.display(description="Prices")
+    def price_list(self, plan: Plan) -> str:
+        prices = plan.prices.all()
+        return ", ".join(format_amount(p.amount, p.currency) for p in prices) or "free"
 
 
 class SubscriptionAdminForm(forms.ModelForm):

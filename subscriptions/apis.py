@@ -4,7 +4,9 @@ Every view authenticates with ``CachedJWTAuthentication`` (user entry and access
 Redis round trip) or the session. Another user's objects answer 404, never 403.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils import translation
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -18,14 +20,22 @@ from etrainer.api.schema import error_response
 from subscriptions import selectors, services
 from subscriptions.authentication import CachedJWTAuthentication
 from subscriptions.list_cache import CachedPublicList
+from subscriptions.money import (
+    amount_view,
+    currency_for_language,
+    is_known_currency,
+    normalize_currency,
+)
 from subscriptions.request_context import request_lookup
+from subscriptions.selectors import default_price
 
 SUBSCRIPTION_ID = OpenApiParameter("subscription_id", str, OpenApiParameter.PATH)
 COURSE_ID = OpenApiParameter("course_id", str, OpenApiParameter.PATH)
 CONFLICT = error_response(
     "Conflicts with the subscription's current state; details.reason says how "
     "(already_subscribed, plan_inactive, same_plan, subscription_not_live, already_cancelled, "
-    "changed_concurrently, plan_not_purchasable, checkout_required, renews_automatically)."
+    "changed_concurrently, plan_not_purchasable, checkout_required, renews_automatically, "
+    "currency_not_offered: details.offered lists the plan's currencies)."
 )
 
 
@@ -34,15 +44,45 @@ class SubscriptionsApi(APIView):
     permission_classes = [IsAuthenticated]
 
 
+class PriceOutputSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(
+        help_text="In the currency's minor unit: cents for EUR (999 = 9.99), whole đồng for VND."
+    )
+    currency = serializers.CharField(help_text="ISO 4217 code.")
+    decimals = serializers.IntegerField(help_text="Digits after the decimal point: EUR 2, VND 0.")
+    display = serializers.CharField(
+        help_text="Formatted for the response's language: vi '199.000 ₫', en '₫199,000', '€9.99'."
+    )
+
+
 class PlanOutputSerializer(serializers.Serializer):
+    """A plan and its prices, one per currency. ``price_cents``/``currency`` are kept for older
+    clients: the price in the language's currency (``CURRENCY_BY_LANGUAGE``), else the first."""
+
     id = serializers.CharField()
     code = serializers.CharField()
     name = serializers.CharField()
-    price_cents = serializers.IntegerField()
-    currency = serializers.CharField()
+    is_paid = serializers.BooleanField()
+    prices = serializers.SerializerMethodField()
+    price_cents = serializers.SerializerMethodField(
+        help_text="Deprecated: ``prices``. The default price's amount in minor units."
+    )
+    currency = serializers.SerializerMethodField(help_text="Deprecated: ``prices``.")
     duration_days = serializers.IntegerField()
     tier = serializers.IntegerField()
     ai_tokens_per_period = serializers.IntegerField()
+
+    @extend_schema_field(PriceOutputSerializer(many=True))
+    def get_prices(self, plan) -> list[dict]:
+        return [amount_view(price.amount, price.currency) for price in plan.prices.all()]
+
+    def get_price_cents(self, plan) -> int:
+        price = default_price(plan)
+        return price.amount if price else 0
+
+    def get_currency(self, plan) -> str:
+        price = default_price(plan)
+        return price.currency if price else currency_for_language(translation.get_language())
 
 
 class PlanListApi(CachedPublicList, SubscriptionsApi):
@@ -69,6 +109,9 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     auto_renew = serializers.BooleanField(
         help_text="Whether it renews at its end (Stripe-billed: not cancel_at_period_end)."
     )
+    currency = serializers.CharField(
+        help_text="The currency a paid subscription is billed in (ISO 4217); empty for free."
+    )
     checkout_url = serializers.SerializerMethodField(
         help_text="Where to pay a pending paid subscription (a Stripe Checkout page); else empty."
     )
@@ -81,6 +124,22 @@ class SubscriptionOutputSerializer(serializers.Serializer):
 
 class PlanInputSerializer(serializers.Serializer):
     plan = serializers.CharField(max_length=32)
+
+
+class SubscribeInputSerializer(PlanInputSerializer):
+    currency = serializers.CharField(
+        min_length=3,
+        max_length=3,
+        required=False,
+        help_text="ISO 4217 code of the price to pay (a paid plan); default: the learner's "
+        "language's currency (CURRENCY_BY_LANGUAGE) if the plan is sold in it.",
+    )
+
+    def validate_currency(self, value: str) -> str:
+        code = normalize_currency(value)
+        if not is_known_currency(code):
+            raise serializers.ValidationError(_("Unknown currency (an ISO 4217 code: EUR, VND)."))
+        return code
 
 
 class SubscriptionListCreateApi(SubscriptionsApi):
@@ -99,13 +158,16 @@ class SubscriptionListCreateApi(SubscriptionsApi):
         return paginated_response(self, request, queryset, SubscriptionOutputSerializer)
 
     @extend_schema(
-        request=PlanInputSerializer, responses={201: SubscriptionOutputSerializer, 409: CONFLICT}
+        request=SubscribeInputSerializer,
+        responses={201: SubscriptionOutputSerializer, 409: CONFLICT},
     )
     def post(self, request):
-        serializer = PlanInputSerializer(data=request.data)
+        serializer = SubscribeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         subscription = services.subscription_create(
-            user=request.user, plan_code=serializer.validated_data["plan"]
+            user=request.user,
+            plan_code=serializer.validated_data["plan"],
+            currency=serializer.validated_data.get("currency"),
         )
         data = SubscriptionOutputSerializer(subscription, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)

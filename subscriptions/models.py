@@ -1,19 +1,21 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from subscriptions.money import is_chargeable_currency, normalize_currency
+
 
 class Plan(models.Model):
+    """What a plan gives (tier, period, AI tokens). What it costs is in ``PlanPrice``: one price
+    per currency; a plan with no price above zero is free."""
+
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=100)
-    price_cents = models.PositiveIntegerField(default=0)
-    currency = models.CharField(max_length=3, default="EUR")
     duration_days = models.PositiveIntegerField(default=30)
     tier = models.PositiveSmallIntegerField(default=0)
     ai_tokens_per_period = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
-    # The recurring Stripe Price a paid plan is sold at (set by staff); checkout needs it.
-    stripe_price_id = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["tier", "code"]
@@ -24,7 +26,49 @@ class Plan(models.Model):
 
     @property
     def is_paid(self) -> bool:
-        return self.price_cents > 0
+        """Any price above zero (reads ``prices``: prefetched, or one query on its index)."""
+        return any(price.amount > 0 for price in self.prices.all())
+
+    def price_in(self, currency: str) -> "PlanPrice | None":
+        return next((price for price in self.prices.all() if price.currency == currency), None)
+
+
+class PlanPrice(models.Model):
+    """A plan's price in one currency (ISO 4217, upper-case), unique per (plan, currency).
+
+    ``amount`` is in the currency's minor unit, as Stripe charges it: cents for EUR (999 =
+    €9.99), whole đồng for VND (199000 = 199.000 ₫; VND has no decimals). ``stripe_price_id`` is
+    the recurring Stripe Price for it (staff set it); without one, Checkout sends the amount itself
+    (``price_data``).
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR, VND.")
+    amount = models.PositiveIntegerField(
+        default=0,
+        help_text="In the currency's minor unit: cents for EUR (999 = 9.99), đồng for VND.",
+    )
+    stripe_price_id = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "currency"], name="subs_price_plan_currency_uniq"
+            )
+        ]
+        # The jobs' "paid plans" read (``selectors.paid_plan_ids``) filters on amount alone.
+        indexes = [models.Index(fields=["amount"], name="subs_price_amount_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}:{self.amount} {self.currency}"
+
+    def clean(self) -> None:
+        self.currency = normalize_currency(self.currency or "")
+        if not is_chargeable_currency(self.currency):
+            raise ValidationError(
+                {"currency": f"{self.currency!r} is not an ISO 4217 currency Stripe can charge."}
+            )
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -74,6 +118,8 @@ class Subscription(models.Model):
     checkout_url = models.URLField(max_length=2048, blank=True, default="")
     stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     billing_event_at = models.DateTimeField(null=True, blank=True)
+    # The currency the learner chose at checkout (ISO 4217); a switch keeps it. Empty: free.
+    currency = models.CharField(max_length=3, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at"]

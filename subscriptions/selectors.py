@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.metrics import observe_access_check
@@ -24,8 +24,10 @@ from subscriptions.models import (
     Course,
     CourseGrant,
     Plan,
+    PlanPrice,
     Subscription,
 )
+from subscriptions.money import currency_for_language
 from subscriptions.request_context import access_context
 
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -63,7 +65,25 @@ def _not_found(what: str) -> ApplicationError:
 
 
 def plan_list() -> QuerySet[Plan]:
-    return Plan.objects.filter(is_active=True).order_by("tier", "code")
+    """The plans on sale with their prices: two queries (plans, then their prices by plan id)."""
+    return Plan.objects.filter(is_active=True).order_by("tier", "code").prefetch_related("prices")
+
+
+def default_price(plan: Plan) -> PlanPrice | None:
+    """The price shown first: in the active language's currency, else the first paid one, else
+    the first (reads the prefetched ``prices``)."""
+    prices = list(plan.prices.all())
+    wanted = currency_for_language(translation.get_language())
+    return next(
+        (p for p in prices if p.currency == wanted),
+        next((p for p in prices if p.amount > 0), prices[0] if prices else None),
+    )
+
+
+def paid_plan_ids() -> set[Any]:
+    """Plans with a price above zero in any currency: one read of ``PlanPrice`` on its amount
+    index (no relation filter: MONGODB.md), for the jobs' "is this a paid plan" tests."""
+    return set(PlanPrice.objects.filter(amount__gt=0).values_list("plan_id", flat=True))
 
 
 def subscription_list(*, user) -> QuerySet[Subscription]:

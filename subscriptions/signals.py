@@ -12,7 +12,14 @@ from django.dispatch import receiver
 
 from subscriptions import cache as access_cache
 from subscriptions.list_cache import invalidate_course_list, invalidate_plan_list
-from subscriptions.models import AiTokenAccount, Course, CourseGrant, Plan, Subscription
+from subscriptions.models import (
+    AiTokenAccount,
+    Course,
+    CourseGrant,
+    Plan,
+    PlanPrice,
+    Subscription,
+)
 
 
 @receiver([post_save, post_delete], sender=Subscription, dispatch_uid="subs_sub_cache")
@@ -35,6 +42,12 @@ def _plan_changed(sender, instance, **kwargs):
     """Every cached subscription embeds its plan: bump the family instead of scanning keys. The
     plan list shows it too."""
     access_cache.invalidate_family("sub")
+    invalidate_plan_list()
+
+
+@receiver([post_save, post_delete], sender=PlanPrice, dispatch_uid="subs_plan_price_cache")
+def _plan_price_changed(sender, instance, **kwargs):
+    """The plan list shows every price of every plan."""
     invalidate_plan_list()
 
 

@@ -123,6 +123,7 @@ from etrainer.settings.components.monitoring import (
     SLOW_REQUEST_MS,
 )
 from etrainer.settings.components.payments import (
+    CURRENCY_BY_LANGUAGE,
     STRIPE_API_BASE,
     STRIPE_CHECKOUT_CANCEL_URL,
     STRIPE_CHECKOUT_SUCCESS_URL,

@@ -26,6 +26,7 @@ def test_the_schema_validates_without_warnings(schema):
         ("/api/plans", "PaginatedPlanList", True),
         ("/api/subscriptions", "PaginatedSubscriptionList", True),
         ("/api/courses", "PaginatedCourseList", True),
+        ("/api/payments", "PaginatedPaymentList", True),
         ("/api/exams/history", "PaginatedExamHistoryList", False),
         ("/api/notifications", "PaginatedNotificationList", False),
     ],
@@ -81,7 +82,7 @@ def test_every_paginated_list_documents_its_paging_parameters(schema):
         assert "page_size" in names, path
         assert names & {"page", "cursor"}, path
         assert "404" in operation["responses"], path  # a page past the end, a bad cursor
-    assert paginated == 5
+    assert paginated == 6
 
 
 @pytest.mark.parametrize(
@@ -116,3 +117,14 @@ def test_every_error_response_is_the_envelope_and_429_names_retry_after(schema):
     envelope = schema["components"]["schemas"]["ErrorEnvelope"]
     error = schema["components"]["schemas"][envelope["properties"]["error"]["$ref"].split("/")[-1]]
     assert set(error["properties"]) == {"code", "message", "details"}
+
+
+def test_plans_document_their_prices_per_currency(schema):
+    plan = schema["components"]["schemas"]["PlanOutput"]["properties"]
+    price = schema["components"]["schemas"]["PriceOutput"]["properties"]
+
+    assert plan["prices"]["items"] == {"$ref": "#/components/schemas/PriceOutput"}
+    assert {"amount", "currency", "decimals", "display"} <= set(price)
+    subscribe = schema["paths"]["/api/subscriptions"]["post"]["requestBody"]["content"]
+    ref = subscribe["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "currency" in schema["components"]["schemas"][ref]["properties"]

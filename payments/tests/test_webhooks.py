@@ -220,7 +220,7 @@ def test_a_payment_failure_takes_the_paid_tier_away_until_an_invoice_is_paid(
     sub = Subscription.objects.get(pk=body["id"])
     assert sub.status == SubscriptionStatus.ACTIVE
     assert abs(sub.ends_at.timestamp() - period_end) < 1
-    assert Payment.objects.get(stripe_invoice_id="in_evt_p").amount_cents == 1900
+    assert Payment.objects.get(stripe_invoice_id="in_evt_p").amount == 1900
 
 
 def test_events_out_of_order_never_let_an_older_one_win(
@@ -411,7 +411,7 @@ def test_payment_records_survive_the_user_anonymised(
 
     payment = Payment.objects.get(stripe_invoice_id="in_evt_p")
     assert (payment.user_id, payment.subscription_id) == (None, None)
-    assert (payment.amount_cents, payment.plan_code) == (1900, "pro")
+    assert (payment.amount, payment.plan_code) == (1900, "pro")
     assert StripeCustomer.objects.get(stripe_customer_id="cus_1").user_id is None
 
 

@@ -14,11 +14,13 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from etrainer.api.errors import ApplicationError
+from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.db import atomically
 from subscriptions import cache as access_cache
-from subscriptions.models import Plan, Subscription, SubscriptionStatus
+from subscriptions.models import Plan, PlanPrice, Subscription, SubscriptionStatus
+from subscriptions.money import currency_for_language, is_known_currency, normalize_currency
 from subscriptions.selectors import get_by_id
 from subscriptions.services import stripe_gateway
 from subscriptions.services.ai_tokens import sync_token_quota, zero_token_quotas
@@ -35,11 +37,12 @@ def is_dev_billing(stripe_subscription_id: str | None) -> bool:
     )
 
 
-def subscription_checkout_start(*, user, plan: Plan) -> Subscription:
+def subscription_checkout_start(*, user, plan: Plan, currency: str | None = None) -> Subscription:
     """A ``pending`` subscription and its Checkout Session; nothing gives access yet.
 
     Allowed beside a live free or staff-granted subscription (the paid one replaces it once
-    paid), not beside a Stripe-billed or past-due one (switch or renew that instead).
+    paid), not beside a Stripe-billed or past-due one (switch or renew that instead). The price is
+    the plan's in ``currency`` (see ``checkout_price``); the subscription keeps that currency.
     """
     held = Subscription.objects.filter(live_key=str(user.pk)).first()
     if held and (held.stripe_subscription_id or held.status == SubscriptionStatus.PAST_DUE):
@@ -47,7 +50,8 @@ def subscription_checkout_start(*, user, plan: Plan) -> Subscription:
             "You already have a paid subscription; switch or renew it instead.",
             Reason.ALREADY_SUBSCRIBED,
         )
-    if not plan.stripe_price_id and not settings.STRIPE_DEV_CHECKOUT:
+    price = checkout_price(plan=plan, currency=currency, language=user.language)
+    if not (price.stripe_price_id or settings.STRIPE_DEV_CHECKOUT or sold_inline(plan)):
         raise conflict("This plan cannot be bought online yet.", Reason.PLAN_NOT_PURCHASABLE)
     now = timezone.now()
     subscription = Subscription.objects.create(
@@ -57,9 +61,10 @@ def subscription_checkout_start(*, user, plan: Plan) -> Subscription:
         started_at=now,
         ends_at=now,
         live_key=None,
+        currency=price.currency,
     )
     try:
-        session_id, url = _checkout_session(user=user, plan=plan, subscription=subscription)
+        session_id, url = _checkout_session(user=user, price=price, subscription=subscription)
     except Exception:
         subscription.delete()
         raise
@@ -70,12 +75,50 @@ def subscription_checkout_start(*, user, plan: Plan) -> Subscription:
     return subscription
 
 
-def _checkout_session(*, user, plan: Plan, subscription: Subscription) -> tuple[str, str]:
+def checkout_price(*, plan: Plan, currency: str | None, language: str | None) -> PlanPrice:
+    """The price a learner pays: in ``currency`` when they name one (an unknown code is a 400,
+    one the plan is not sold in a 409 ``currency_not_offered``, nothing created); else in their
+    language's currency (``CURRENCY_BY_LANGUAGE``) when the plan is sold in it, else in the
+    plan's first paid currency (alphabetical)."""
+    offered = [price for price in plan.prices.all() if price.amount > 0]
+    if currency is None:
+        default = currency_for_language(language)
+        return next((p for p in offered if p.currency == default), offered[0])
+    code = normalize_currency(currency)
+    if not is_known_currency(code):
+        raise ApplicationError(
+            ErrorCode.VALIDATION_ERROR,
+            _("The request is invalid."),
+            details={"fields": {"currency": [_("Unknown currency (an ISO 4217 code: EUR, VND).")]}},
+        )
+    price = next((p for p in offered if p.currency == code), None)
+    if price is None:
+        raise conflict(
+            _("This plan is not sold in %(currency)s.") % {"currency": code},
+            Reason.CURRENCY_NOT_OFFERED,
+            offered=[p.currency for p in offered],
+        )
+    return price
+
+
+def sold_inline(plan: Plan) -> bool:
+    """Checkout can send a price without a Stripe Price id (``price_data``): Stripe's recurring
+    interval is at most a year (365 days)."""
+    return 0 < plan.duration_days <= stripe_gateway.MAX_INTERVAL_DAYS
+
+
+def _checkout_session(*, user, price: PlanPrice, subscription: Subscription) -> tuple[str, str]:
     if settings.STRIPE_DEV_CHECKOUT:
         session_id = DEV_SESSION_PREFIX + secrets.token_urlsafe(18)
         return session_id, reverse("payments-dev-checkout", kwargs={"session_id": session_id})
     return stripe_gateway.checkout_session_create(
-        price_id=plan.stripe_price_id,
+        line_item=stripe_gateway.line_item(
+            price_id=price.stripe_price_id,
+            currency=price.currency,
+            amount=price.amount,
+            product_name=subscription.plan.name,
+            interval_days=subscription.plan.duration_days,
+        ),
         email=user.email,
         subscription_id=str(subscription.pk),
         customer_id=None,

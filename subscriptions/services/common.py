@@ -22,6 +22,7 @@ class Reason:
     PLAN_NOT_PURCHASABLE = "plan_not_purchasable"
     CHECKOUT_REQUIRED = "checkout_required"
     RENEWS_AUTOMATICALLY = "renews_automatically"
+    CURRENCY_NOT_OFFERED = "currency_not_offered"
 
 
 def conflict(message: str, reason: str, **details: Any) -> ApplicationError:
@@ -31,7 +32,7 @@ def conflict(message: str, reason: str, **details: Any) -> ApplicationError:
 
 
 def active_plan(plan_code: str) -> Plan:
-    plan = Plan.objects.filter(code=plan_code).first()
+    plan = Plan.objects.filter(code=plan_code).prefetch_related("prices").first()
     if plan is None:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,

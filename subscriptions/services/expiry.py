@@ -10,7 +10,8 @@ from django.utils import timezone
 from notifications.models import NotificationChannel, NotificationKind
 from notifications.services import NotificationDraft, notifications_create_many
 from subscriptions import cache as access_cache
-from subscriptions.models import HELD_STATUSES, Plan, Subscription, SubscriptionStatus
+from subscriptions.models import HELD_STATUSES, Subscription, SubscriptionStatus
+from subscriptions.selectors import paid_plan_ids
 from subscriptions.services.ai_tokens import zero_token_quotas
 from subscriptions.services.common import JOB_BATCH_SIZE
 
@@ -34,7 +35,7 @@ def subscriptions_expire_due(
     now = now or timezone.now()
     due = Subscription.objects.filter(status__in=HELD_STATUSES, ends_at__lte=now).order_by()
     total = 0
-    paid_plans = set(Plan.objects.filter(price_cents__gt=0).values_list("pk", flat=True))
+    paid_plans = paid_plan_ids()
     while batch := list(due.values_list("pk", "user_id", "plan_id")[:batch_size]):
         notify_expired(batch, paid=frozenset(pk for pk, _, plan in batch if plan in paid_plans))
         user_ids = [user_id for _, user_id, _ in batch]
@@ -94,7 +95,7 @@ def subscriptions_notify_expiring(
     queries per batch, whatever N.
     """
     now = now or timezone.now()
-    paid_plans = list(Plan.objects.filter(price_cents__gt=0).values_list("pk", flat=True))
+    paid_plans = list(paid_plan_ids())
     due = Subscription.objects.filter(
         status=SubscriptionStatus.CANCELLED,
         auto_renew=False,

@@ -37,17 +37,41 @@ def _provider_error(error: stripe.StripeError) -> ApplicationError:
     )
 
 
+MAX_INTERVAL_DAYS = 365
+
+
+def line_item(
+    *, price_id: str, currency: str, amount: int, product_name: str, interval_days: int
+) -> dict[str, Any]:
+    """Checkout's one line: the Stripe Price when staff set one, else the price itself.
+
+    ``unit_amount`` is in the currency's minor unit, which is what Stripe expects: 1900 for
+    €19.00, 199000 for 199.000 ₫ (VND is zero-decimal at Stripe too: never multiplied by 100).
+    """
+    if price_id:
+        return {"price": price_id, "quantity": 1}
+    return {
+        "price_data": {
+            "currency": currency.lower(),
+            "unit_amount": amount,
+            "recurring": {"interval": "day", "interval_count": interval_days},
+            "product_data": {"name": product_name},
+        },
+        "quantity": 1,
+    }
+
+
 def checkout_session_create(
-    *, price_id: str, email: str, subscription_id: str, customer_id: str | None
+    *, line_item: dict[str, Any], email: str, subscription_id: str, customer_id: str | None
 ) -> tuple[str, str]:
-    """A Checkout Session (mode subscription) for one recurring price: its (id, url).
+    """A Checkout Session (mode subscription) for one recurring line item: its (id, url).
 
     Our subscription's id travels as ``client_reference_id`` and in the Stripe Subscription's
     metadata, so that every later event (invoices included) names the row it is about.
     """
     params: dict[str, Any] = {
         "mode": "subscription",
-        "line_items": [{"price": price_id, "quantity": 1}],
+        "line_items": [line_item],
         "client_reference_id": subscription_id,
         "metadata": {"subscription_id": subscription_id},
         "subscription_data": {"metadata": {"subscription_id": subscription_id}},

@@ -5,9 +5,9 @@ INSERT guarded by a unique field, and each one invalidates the affected cache en
 ``subscriptions.cache``. Where a change spans two collections (a subscription and its token
 account), the writes run in ``etrainer.db.atomic`` so that both land or neither does.
 
-A paid plan (``price_cents > 0``) is never activated here: subscribing to one starts a Stripe
-Checkout (``subscriptions.services.billing``), and renewing or switching a Stripe-backed
-subscription goes through Stripe; only its webhooks change what the learner may open.
+A paid plan (a price above zero in any currency) is never activated here: subscribing to one
+starts a Stripe Checkout (``subscriptions.services.billing``), and renewing or switching a
+Stripe-backed subscription goes through Stripe; only its webhooks change what the learner may open.
 """
 
 import datetime as dt
@@ -15,27 +15,31 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from etrainer.db import atomically
 from subscriptions import cache as access_cache
-from subscriptions.models import HELD_STATUSES, Subscription, SubscriptionStatus
+from subscriptions.models import HELD_STATUSES, Plan, PlanPrice, Subscription, SubscriptionStatus
 from subscriptions.services import stripe_gateway
 from subscriptions.services.ai_tokens import sync_token_quota, zero_token_quotas
 from subscriptions.services.billing import is_dev_billing, subscription_checkout_start
 from subscriptions.services.common import Reason, active_plan, conflict, own_live_subscription
 
 
-def subscription_create(*, user, plan_code: str, complimentary: bool = False) -> Subscription:
+def subscription_create(
+    *, user, plan_code: str, currency: str | None = None, complimentary: bool = False
+) -> Subscription:
     """Start a subscription now, or for a paid plan a ``pending`` one and its Stripe Checkout.
 
     A user has at most one live subscription: see ``Subscription.live_key``; the INSERT that
     loses a race is answered with 409. ``complimentary`` (staff, the demo seed) activates a paid
-    plan without payment; the learner's own request never does.
+    plan without payment; the learner's own request never does. ``currency`` picks the paid
+    plan's price (default: the learner's language's; ``billing.checkout_price``).
     """
     plan = active_plan(plan_code)
     expire_overdue(user_id=user.pk)
     if plan.is_paid and not complimentary:
-        return subscription_checkout_start(user=user, plan=plan)
+        return subscription_checkout_start(user=user, plan=plan, currency=currency)
     now = timezone.now()
     subscription = Subscription(
         user=user,
@@ -247,7 +251,7 @@ def conditional_update(subscription: Subscription, **changes: Any) -> None:
         setattr(subscription, name, value)
 
 
-def _switch_through_stripe(subscription: Subscription, plan) -> Subscription:
+def _switch_through_stripe(subscription: Subscription, plan: Plan) -> Subscription:
     """Reached for a paid target, or for a free one when the subscription is Stripe-billed: without
     a Stripe Subscription only the paid target is left, and it needs a checkout."""
     stripe_id = subscription.stripe_subscription_id
@@ -258,11 +262,10 @@ def _switch_through_stripe(subscription: Subscription, plan) -> Subscription:
         )
     now = timezone.now()
     if plan.is_paid:
-        if not plan.stripe_price_id and not is_dev_billing(stripe_id):
-            raise conflict("This plan cannot be bought online yet.", Reason.PLAN_NOT_PURCHASABLE)
+        price = switch_price(subscription, plan)
         if not is_dev_billing(stripe_id):
             stripe_gateway.subscription_change_price(
-                stripe_subscription_id=stripe_id, price_id=plan.stripe_price_id
+                stripe_subscription_id=stripe_id, price_id=price.stripe_price_id
             )
         changes = {"plan": plan, "status": SubscriptionStatus.ACTIVE, "cancelled_at": None}
         changes["auto_renew"] = True
@@ -286,3 +289,25 @@ def _switch_through_stripe(subscription: Subscription, plan) -> Subscription:
     atomically(switch_with_quota)
     invalidate_after_commit(user_id=subscription.user_id)
     return subscription
+
+
+# Subscriptions from before per-currency prices carry none (migration 0005 fills in their plan's).
+LEGACY_CURRENCY = "EUR"
+
+
+def switch_price(subscription: Subscription, plan: Plan) -> PlanPrice:
+    """The target plan's price in the currency the subscription is billed in (a Stripe
+    Subscription has one currency); outside the development checkout it needs a Stripe Price id,
+    since a Subscription update cannot create a product inline as Checkout does."""
+    currency = subscription.currency or LEGACY_CURRENCY
+    price = plan.price_in(currency)
+    if price is None or price.amount == 0:
+        raise conflict(
+            _("This plan is not sold in %(currency)s, the currency you pay in.")
+            % {"currency": currency},
+            Reason.CURRENCY_NOT_OFFERED,
+            offered=[p.currency for p in plan.prices.all() if p.amount > 0],
+        )
+    if not price.stripe_price_id and not is_dev_billing(subscription.stripe_subscription_id):
+        raise conflict("This plan cannot be bought online yet.", Reason.PLAN_NOT_PURCHASABLE)
+    return price

@@ -10,6 +10,7 @@ from subscriptions.models import (
     CourseGrant,
     GrantSource,
     Plan,
+    PlanPrice,
     Subscription,
     SubscriptionStatus,
 )
@@ -23,12 +24,28 @@ class PlanFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"plan{n}")
     name = factory.LazyAttribute(lambda plan: plan.code.title())
-    price_cents = 0  # free: the generic subscription rules; paid tests set a price
-    currency = "EUR"
     duration_days = 30
     tier = 1
     ai_tokens_per_period = 100
     is_active = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Prices as keywords: ``price_cents`` (+ ``currency``, ``stripe_price_id``) for one
+        price, the way plans were priced before (free without), or ``prices={"VND": 199000}``
+        (or ``{"VND": (199000, "price_…")}``) for several."""
+        currency = kwargs.pop("currency", "EUR")
+        single = (kwargs.pop("price_cents", 0), kwargs.pop("stripe_price_id", ""))
+        prices = kwargs.pop("prices", {})
+        plan = super()._create(model_class, *args, **kwargs)
+        if single[0] or single[1]:
+            prices = {currency: single, **prices}
+        for code, value in prices.items():
+            amount, price_id = value if isinstance(value, tuple) else (value, "")
+            PlanPrice.objects.update_or_create(
+                plan=plan, currency=code, defaults={"amount": amount, "stripe_price_id": price_id}
+            )
+        return plan
 
 
 class CourseFactory(factory.django.DjangoModelFactory):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import DEFAULT_PASSWORD, StaffFactory, UserFactory
 from subscriptions.models import AiTokenAccount, Subscription, SubscriptionStatus
-from subscriptions.tests.factories import AiTokenAccountFactory, SubscriptionFactory
+from subscriptions.tests.factories import AiTokenAccountFactory, PlanFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +124,39 @@ def test_a_subscription_reads_as_its_user_plan_and_status_and_hides_its_live_key
     assert "live_key" not in change
     assert "Live key" not in change
     assert "learner@x.example" in listing
+
+
+def plan_form(plan, *prices: tuple[str, str]) -> dict:
+    data = {
+        "code": plan.code, "name": plan.name, "duration_days": plan.duration_days,
+        "tier": plan.tier, "ai_tokens_per_period": plan.ai_tokens_per_period, "is_active": "on",
+        "prices-TOTAL_FORMS": len(prices), "prices-INITIAL_FORMS": 0,
+    }  # fmt: skip
+    for n, (currency, amount) in enumerate(prices):
+        data |= {f"prices-{n}-currency": currency, f"prices-{n}-amount": amount}
+    return data
+
+
+def test_staff_price_a_plan_per_currency_inline(staff_browser):
+    plan = PlanFactory(code="pro", tier=2)
+    url = f"/admin/subscriptions/plan/{plan.pk}/change/"
+
+    response = staff_browser.post(url, plan_form(plan, ("eur", "1900"), ("VND", "199000")))
+
+    assert response.status_code == 302
+    assert set(plan.prices.values_list("currency", "amount")) == {("EUR", 1900), ("VND", 199_000)}
+    listing = staff_browser.get("/admin/subscriptions/plan/").content.decode()
+    assert "€19.00" in listing
+    assert "₫199,000" in listing
+
+
+def test_an_unknown_currency_is_a_form_error_and_saves_nothing(staff_browser):
+    plan = PlanFactory(code="pro", tier=2)
+
+    response = staff_browser.post(
+        f"/admin/subscriptions/plan/{plan.pk}/change/", plan_form(plan, ("XYZ", "100"))
+    )
+
+    assert response.status_code == 200
+    assert "not an ISO 4217 currency" in response.content.decode()
+    assert not plan.prices.exists()

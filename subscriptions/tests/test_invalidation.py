@@ -219,6 +219,7 @@ def test_admin_plan_edit(subscribed_learner, basic_plan, admin_client, learner_c
         if field.name != "id"
     }
     data.update(name="Basic (2027)", is_active="on")
+    data.update({"prices-TOTAL_FORMS": 0, "prices-INITIAL_FORMS": 0})  # the price inline
 
     response = admin_client.post(f"/admin/subscriptions/plan/{basic_plan.pk}/change/", data)
 

@@ -8,7 +8,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from subscriptions.list_cache import page_ident
-from subscriptions.models import PendingInvalidation, Plan
+from subscriptions.models import PendingInvalidation, Plan, PlanPrice
 from subscriptions.tests.factories import CourseFactory, PlanFactory
 from subscriptions.tests.test_cache import RedisCommandLog
 from subscriptions.tests.test_lost_invalidation import after_the_bound, while_redis_hung
@@ -143,6 +143,20 @@ def test_a_plan_edit_shows_at_once(plans, api_client):
     plans[0].save()
 
     assert api_client.get(PLANS).json()["results"][0]["name"] == "Renamed"
+
+
+def test_a_new_or_changed_price_shows_at_once(plans, api_client):
+    def prices():
+        return api_client.get(PLANS).json()["results"][1]["prices"]
+
+    assert prices() == []
+    price = PlanPrice.objects.create(plan=plans[1], currency="VND", amount=99000)
+    assert [p["amount"] for p in prices()] == [99000]
+    price.amount = 149000
+    price.save()
+    assert [p["amount"] for p in prices()] == [149000]
+    price.delete()
+    assert prices() == []
 
 
 def test_a_deleted_plan_leaves_the_list_at_once(plans, api_client):

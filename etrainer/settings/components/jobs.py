@@ -18,6 +18,7 @@ BACKUP_THROTTLE_SECONDS = env.float("BACKUP_THROTTLE_SECONDS", default=0.0)
 BACKUP_MODELS = [
     "accounts.User",
     "subscriptions.Plan",
+    "subscriptions.PlanPrice",  # without its prices a restored plan would be free
     "subscriptions.Subscription",
     "subscriptions.Course",
     "subscriptions.CourseGrant",

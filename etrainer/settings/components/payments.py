@@ -20,3 +20,11 @@ STRIPE_CHECKOUT_CANCEL_URL = env(
 STRIPE_DEV_CHECKOUT = env.bool("STRIPE_DEV_CHECKOUT", default=not STRIPE_SECRET_KEY)
 if STRIPE_DEV_CHECKOUT and not STRIPE_WEBHOOK_SECRET:
     STRIPE_WEBHOOK_SECRET = "whsec_local_development_only"  # noqa: S105
+# The currency a learner pays in when the subscribe request names none, by the learner's language
+# (ISO 4217 codes; "vi=VND,en=EUR"). Every language of the platform needs one (subscriptions.E001).
+CURRENCY_BY_LANGUAGE = {
+    language.strip(): currency.strip().upper()
+    for language, currency in env.dict(
+        "CURRENCY_BY_LANGUAGE", default={"vi": "VND", "en": "EUR"}
+    ).items()
+}

@@ -1,23 +1,26 @@
-"""Plans free/basic/pro, courses at each tier, and a subscription for the demo learner.
+"""Plans free/basic/pro (priced in EUR and VND), courses at each tier, and a subscription for the
+demo learner.
 
-Idempotent: rows are matched by code, and the learner is only subscribed when they have no live
-subscription, so `make run` can call it on every start.
+Idempotent: rows are matched by code (prices by plan and currency; an existing one is left as
+staff set it), and the learner is only subscribed when they have no live subscription, so
+`make run` can call it on every start.
 """
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
-from subscriptions.models import Course, Plan
+from subscriptions.models import Course, Plan, PlanPrice
 from subscriptions.selectors import live_subscription
 from subscriptions.services import subscription_create
 
+# Prices in each currency's minor unit: cents for EUR (900 = €9.00), whole đồng for VND.
 PLANS = [
-    {"code": code, "name": name, "tier": tier, "price_cents": price, "ai_tokens_per_period": tokens}
-    for code, name, tier, price, tokens in [
-        ("free", "Free", 0, 0, 1_000),
-        ("basic", "Basic", 1, 900, 20_000),
-        ("pro", "Pro", 2, 1900, 100_000),
+    {"code": code, "name": name, "tier": tier, "ai_tokens_per_period": tokens, "prices": prices}
+    for code, name, tier, tokens, prices in [
+        ("free", "Free", 0, 1_000, {}),
+        ("basic", "Basic", 1, 20_000, {"EUR": 900, "VND": 99_000}),
+        ("pro", "Pro", 2, 100_000, {"EUR": 1900, "VND": 199_000}),
     ]
 ]
 COURSES = [
@@ -47,8 +50,13 @@ class Command(BaseCommand):
 
     @staticmethod
     def _plan(spec: dict) -> bool:
-        defaults = {key: value for key, value in spec.items() if key != "code"}
-        return Plan.objects.get_or_create(code=spec["code"], defaults=defaults)[1]
+        defaults = {key: value for key, value in spec.items() if key not in ("code", "prices")}
+        plan, created = Plan.objects.get_or_create(code=spec["code"], defaults=defaults)
+        for currency, amount in spec["prices"].items():
+            PlanPrice.objects.get_or_create(
+                plan=plan, currency=currency, defaults={"amount": amount}
+            )
+        return created
 
     @staticmethod
     def _course(code: str, title: str, min_tier: int) -> bool:
