@@ -8,7 +8,7 @@ from etrainer.settings.components.security import SECRET_KEY
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "etrainer.api.authentication.MemoizedJWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "etrainer.api.authentication.LanguageSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
