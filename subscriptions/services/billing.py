@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError
 from etrainer.db import atomically
@@ -44,7 +45,7 @@ def subscription_checkout_start(*, user, plan: Plan) -> Subscription:
     held = Subscription.objects.filter(live_key=str(user.pk)).first()
     if held and (held.stripe_subscription_id or held.status == SubscriptionStatus.PAST_DUE):
         raise conflict(
-            "You already have a paid subscription; switch or renew it instead.",
+            _("You already have a paid subscription; switch or renew it instead."),
             Reason.ALREADY_SUBSCRIBED,
         )
     if not plan.stripe_price_id and not settings.STRIPE_DEV_CHECKOUT:

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from etrainer.api.errors import ApplicationError, ErrorCode
 from subscriptions.models import Plan, Subscription
 from subscriptions.selectors import get_by_id
@@ -35,8 +37,8 @@ def active_plan(plan_code: str) -> Plan:
     if plan is None:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            "The request is invalid.",
-            details={"fields": {"plan": ["Unknown plan."]}},
+            _("The request is invalid."),
+            details={"fields": {"plan": [_("Unknown plan.")]}},
         )
     if not plan.is_active:
         raise conflict("This plan is no longer offered.", Reason.PLAN_INACTIVE)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from etrainer.db import atomically
 from subscriptions import cache as access_cache
@@ -54,7 +55,7 @@ def subscription_create(*, user, plan_code: str, complimentary: bool = False) ->
         atomically(insert_with_quota)
     except IntegrityError:
         raise conflict(
-            "You already have a live subscription; switch or renew it instead.",
+            _("You already have a live subscription; switch or renew it instead."),
             Reason.ALREADY_SUBSCRIBED,
         ) from None
     invalidate_after_commit(user_id=user.pk)
@@ -113,7 +114,7 @@ def subscription_staff_save(*, subscription: Subscription) -> Subscription:
         atomically(save_with_quota)
     except IntegrityError:
         raise conflict(
-            "This user already has a live subscription.", Reason.ALREADY_SUBSCRIBED
+            _("This user already has a live subscription."), Reason.ALREADY_SUBSCRIBED
         ) from None
     access_cache.invalidate(subscription.user_id, "ai")
     return subscription
@@ -175,12 +176,12 @@ def subscription_renew(*, user, subscription_id: Any) -> Subscription:
 def _renew_through_stripe(subscription: Subscription) -> Subscription:
     if not subscription.stripe_subscription_id:
         raise conflict(
-            "This subscription is not billed online; subscribe through checkout to renew it.",
+            _("This subscription is not billed online; subscribe through checkout to renew it."),
             Reason.CHECKOUT_REQUIRED,
         )
     if subscription.status == SubscriptionStatus.ACTIVE:
         raise conflict(
-            "This subscription already renews automatically.", Reason.RENEWS_AUTOMATICALLY
+            _("This subscription already renews automatically."), Reason.RENEWS_AUTOMATICALLY
         )
     if not is_dev_billing(subscription.stripe_subscription_id):
         stripe_gateway.subscription_set_cancel_at_period_end(
@@ -240,7 +241,7 @@ def conditional_update(subscription: Subscription, **changes: Any) -> None:
     access_cache.invalidate(subscription.user_id, "sub")
     if not updated:
         raise conflict(
-            "The subscription was changed by another request; try again.",
+            _("The subscription was changed by another request; try again."),
             Reason.CHANGED_CONCURRENTLY,
         )
     for name, value in changes.items():
@@ -253,7 +254,7 @@ def _switch_through_stripe(subscription: Subscription, plan) -> Subscription:
     stripe_id = subscription.stripe_subscription_id
     if not stripe_id:
         raise conflict(
-            "Moving onto a paid plan needs a checkout: subscribe to it instead.",
+            _("Moving onto a paid plan needs a checkout: subscribe to it instead."),
             Reason.CHECKOUT_REQUIRED,
         )
     now = timezone.now()
