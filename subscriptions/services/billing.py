@@ -49,7 +49,7 @@ def subscription_checkout_start(*, user, plan: Plan) -> Subscription:
             Reason.ALREADY_SUBSCRIBED,
         )
     if not plan.stripe_price_id and not settings.STRIPE_DEV_CHECKOUT:
-        raise conflict("This plan cannot be bought online yet.", Reason.PLAN_NOT_PURCHASABLE)
+        raise conflict(_("This plan cannot be bought online yet."), Reason.PLAN_NOT_PURCHASABLE)
     now = timezone.now()
     subscription = Subscription.objects.create(
         user=user,
@@ -113,7 +113,7 @@ def _update_if_unchanged(subscription: Subscription, **changes: Any) -> None:
         billing_event_at=subscription.billing_event_at,
     ).update(**changes)
     if not updated:
-        raise conflict("The subscription changed meanwhile.", Reason.CHANGED_CONCURRENTLY)
+        raise conflict(_("The subscription changed meanwhile."), Reason.CHANGED_CONCURRENTLY)
     for name, value in changes.items():
         setattr(subscription, name, value)
 

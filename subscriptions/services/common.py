@@ -41,7 +41,7 @@ def active_plan(plan_code: str) -> Plan:
             details={"fields": {"plan": [_("Unknown plan.")]}},
         )
     if not plan.is_active:
-        raise conflict("This plan is no longer offered.", Reason.PLAN_INACTIVE)
+        raise conflict(_("This plan is no longer offered."), Reason.PLAN_INACTIVE)
     return plan
 
 
@@ -52,5 +52,5 @@ def own_live_subscription(*, user, subscription_id: Any) -> Subscription:
         what="Subscription",
     )
     if not subscription.is_live:
-        raise conflict("This subscription has ended.", Reason.NOT_LIVE)
+        raise conflict(_("This subscription has ended."), Reason.NOT_LIVE)
     return subscription

@@ -84,7 +84,7 @@ def subscription_staff_check(*, subscription: Subscription) -> None:
     live_key = subscription_live_key(subscription)
     clash = Subscription.objects.filter(live_key=live_key).exclude(pk=subscription.pk)
     if live_key and clash.exists():
-        raise conflict("This user already has a live subscription.", Reason.ALREADY_SUBSCRIBED)
+        raise conflict(_("This user already has a live subscription."), Reason.ALREADY_SUBSCRIBED)
 
 
 def subscription_staff_save(*, subscription: Subscription) -> Subscription:
@@ -134,7 +134,7 @@ def subscription_cancel(*, user, subscription_id: Any) -> Subscription:
     Stripe-billed subscription is set to ``cancel_at_period_end`` at Stripe first."""
     subscription = own_live_subscription(user=user, subscription_id=subscription_id)
     if subscription.status == SubscriptionStatus.CANCELLED:
-        raise conflict("This subscription is already cancelled.", Reason.ALREADY_CANCELLED)
+        raise conflict(_("This subscription is already cancelled."), Reason.ALREADY_CANCELLED)
     if subscription.stripe_subscription_id and not is_dev_billing(
         subscription.stripe_subscription_id
     ):
@@ -159,7 +159,7 @@ def subscription_renew(*, user, subscription_id: Any) -> Subscription:
     """
     subscription = own_live_subscription(user=user, subscription_id=subscription_id)
     if not subscription.plan.is_active:
-        raise conflict("This plan is no longer offered.", Reason.PLAN_INACTIVE)
+        raise conflict(_("This plan is no longer offered."), Reason.PLAN_INACTIVE)
     if subscription.plan.is_paid:
         return _renew_through_stripe(subscription)
     start = max(timezone.now(), subscription.ends_at)
@@ -208,7 +208,7 @@ def subscription_switch(*, user, subscription_id: Any, plan_code: str) -> Subscr
     subscription = own_live_subscription(user=user, subscription_id=subscription_id)
     plan = active_plan(plan_code)
     if plan.pk == subscription.plan_id:
-        raise conflict("This subscription is already on that plan.", Reason.SAME_PLAN)
+        raise conflict(_("This subscription is already on that plan."), Reason.SAME_PLAN)
     if plan.is_paid or subscription.stripe_subscription_id:
         return _switch_through_stripe(subscription, plan)
     now = timezone.now()
@@ -260,7 +260,7 @@ def _switch_through_stripe(subscription: Subscription, plan) -> Subscription:
     now = timezone.now()
     if plan.is_paid:
         if not plan.stripe_price_id and not is_dev_billing(stripe_id):
-            raise conflict("This plan cannot be bought online yet.", Reason.PLAN_NOT_PURCHASABLE)
+            raise conflict(_("This plan cannot be bought online yet."), Reason.PLAN_NOT_PURCHASABLE)
         if not is_dev_billing(stripe_id):
             stripe_gateway.subscription_change_price(
                 stripe_subscription_id=stripe_id, price_id=plan.stripe_price_id
