@@ -13,6 +13,7 @@ writes may rely on. The hot endpoints use ``subscriptions.authentication.CachedJ
 
 import time
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.authentication import SessionAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -104,3 +105,9 @@ class MemoizedJWTScheme(SimpleJWTScheme):
     """OpenAPI: the bearer JWT of the project default."""
 
     target_class = "etrainer.api.authentication.MemoizedJWTAuthentication"
+
+
+class LanguageSessionScheme(SessionScheme):
+    """OpenAPI: the session cookie, as for DRF's own class."""
+
+    target_class = "etrainer.api.authentication.LanguageSessionAuthentication"
