@@ -37,9 +37,8 @@ def subscriptions_expire_due(
     due = Subscription.objects.filter(status__in=HELD_STATUSES, ends_at__lte=now).order_by()
     total = 0
     paid_plans = set(Plan.objects.filter(price_cents__gt=0).values_list("pk", flat=True))
-    # The user's language rides along (a join), so the notices are written in it without a query.
-    rows = due.values_list("pk", "user_id", "plan_id", "user__language")
-    while batch := list(rows[:batch_size]):
+    rows = due.values_list("pk", "user_id", "plan_id")
+    while batch := with_languages(list(rows[:batch_size])):
         notify_expired(batch, paid=frozenset(row[0] for row in batch if row[2] in paid_plans))
         user_ids = [row[1] for row in batch]
         zero_token_quotas(user_ids=user_ids, now=now)
@@ -114,9 +113,10 @@ def subscriptions_notify_expiring(
     total, last = 0, None
     while batch := list(
         (due.filter(pk__gt=last) if last is not None else due).values_list(
-            "pk", "user_id", "ends_at", "user__language"
+            "pk", "user_id", "ends_at"
         )[:batch_size]
     ):
+        batch = with_languages(batch)
         last = batch[-1][0]
         drafts = [
             NotificationDraft(
@@ -144,3 +144,13 @@ def _expiring_texts(ends_at: dt.datetime, language: str) -> dict[str, str]:
             "body": gettext("It ends on %(date)s and will not renew. Renew it to keep access.")
             % {"date": f"{ends_at:%Y-%m-%d}"},
         }
+
+
+def with_languages(batch: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Each row with its user's language appended: one query per batch, whatever its size (a
+    join in ``values_list`` fails on the MongoDB backend once sliced)."""
+    if not batch:
+        return batch
+    user_ids = {row[1] for row in batch}
+    languages = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "language"))
+    return [(*row, languages.get(row[1], settings.LANGUAGE_CODE)) for row in batch]
