@@ -25,6 +25,8 @@ RUN groupadd --system --gid 10001 etrainer \
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 COPY . /app
+# The compiled message catalogs (not committed): Babel, from requirements.txt.
+RUN pybabel compile -d locale -D django
 
 # --- static files, collected once at build (production settings need a key to import) ---------
 FROM base AS static

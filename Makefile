@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
+# Compiled catalogs are built, not committed (.gitignore): Babel's pybabel, no GNU gettext needed.
+# Every command that serves or tests depends on them, so no run reads a stale .mo.
+PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO := $(PO:.po=.mo)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-postgres lint format migrations mongo-migrations check-mongo
@@ -11,6 +15,7 @@ MANAGE := $(BIN)/python manage.py
 .PHONY: jobs-smoke jobs-smoke-mongo worker beat run-asgi
 .PHONY: fuzz audit
 .PHONY: bench-access bench-jobs bench
+.PHONY: messages check-messages compile-messages
 
 help:
 	@echo "make run [PORT=8000]   serve the API on 127.0.0.1:PORT (SQLite, no Redis, eager tasks)"
@@ -30,6 +35,8 @@ help:
 	@echo "make bench-jobs        expiry, token reset, history cleanup on 10k/100k rows: queries, memory"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make migrations        SQL migrations, then the MongoDB set (mongo-migrations)"
+	@echo "make messages          extract the translatable strings into locale/*/LC_MESSAGES/django.po"
+	@echo "make check-messages    fail on an untranslated, fuzzy or stale msgid (needs GNU gettext)"
 
 MONGO_VENV := .venv-mongo
 MONGO_STAMP := $(MONGO_VENV)/.installed
@@ -41,7 +48,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) $(MO)
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(STAMP)
+	$(BIN)/pybabel compile -l $* -i $< -o $@
+
+compile-messages: $(MO)
+
+# Extract (makemessages: needs GNU gettext's xgettext), then translate the new msgids.
+messages: $(STAMP)
+	$(BIN)/python -m testsupport.messages extract
+
+# CI: fails listing every msgid without a translation or fuzzy, or when the catalog is stale;
+# the committed catalog is put back afterwards, whatever happened.
+check-messages: $(STAMP)
+	$(BIN)/python -m testsupport.messages check
 
 # SecantusDB, the MongoDB-wire-compatible test server, in a virtualenv of its own: it is GPL-2.0 and
 # pins another pymongo, and the project never imports it (testsupport/processes/mongo.py runs it).
@@ -56,7 +77,7 @@ mongo-venv: $(MONGO_STAMP)
 
 # The port is checked first, so a second `make run` stops at once with a hint, not after migrating.
 PORT ?= 8000
-run: $(STAMP)
+run: $(STAMP) $(MO)
 	@$(BIN)/python -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int("$(PORT)")))' 2>/dev/null \
 	  || { echo "make run: port $(PORT) on 127.0.0.1 is taken (another make run?) or not a port number. Pick another: make run PORT=8010"; exit 1; }
 	mkdir -p var
@@ -68,23 +89,23 @@ run: $(STAMP)
 
 # WebSocket notifications. Without REDIS_URL/CHANNEL_LAYER_URL the channel layer is in-memory: only
 # notifications created in this very process reach its sockets (set REDIS_URL beside `make run`).
-run-asgi: $(STAMP)
+run-asgi: $(STAMP) $(MO)
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-etrainer.settings.local} \
 	  $(BIN)/uvicorn etrainer.asgi:application --host 127.0.0.1 --port $${ASGI_PORT:-8001} --reload --no-access-log
 
-jobs-smoke: $(STAMP)
+jobs-smoke: $(STAMP) $(MO)
 	$(BIN)/python -m testsupport.jobs_smoke
 
-jobs-smoke-mongo: $(STAMP) $(MONGO_STAMP)
+jobs-smoke-mongo: $(STAMP) $(MO) $(MONGO_STAMP)
 	$(BIN)/python -m testsupport.jobs_smoke --mongodb
 
-worker: $(STAMP)
+worker: $(STAMP) $(MO)
 	$(BIN)/celery -A etrainer worker --loglevel=INFO --concurrency=$${CELERY_WORKER_CONCURRENCY:-2}
 
-beat: $(STAMP)
+beat: $(STAMP) $(MO)
 	$(BIN)/celery -A etrainer beat --loglevel=INFO
 
-fuzz: $(STAMP)
+fuzz: $(STAMP) $(MO)
 	$(BIN)/python -m etrainer.tests.security.fuzz
 
 audit: $(STAMP)
@@ -93,13 +114,13 @@ audit: $(STAMP)
 # Two pytest-xdist workers (TEST_WORKERS=0 for one process), each test file on one worker: some
 # files share a module-scoped server stack between their tests.
 TEST_WORKERS ?= 2
-test: $(STAMP)
+test: $(STAMP) $(MO)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Two xdist workers here too: pytest-django gives each its own test database (test_etrainer_gw0, …)
 # on the one throwaway cluster (PG_WORKERS=0 for one process).
 PG_WORKERS ?= 2
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(MO)
 	bash deploy/ci/with_postgres.sh $(BIN)/python -m pytest -n $(PG_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The suite on MongoDB. With MONGO_URL unset it starts its own SecantusDB (a single-node replica set
@@ -109,7 +130,7 @@ test-postgres: $(STAMP)
 # worker: SecantusDB is one Python process per server, and each worker starts its own.
 MONGO_URL ?=
 MONGO_WORKERS ?= 2
-test-mongo: $(STAMP)
+test-mongo: $(STAMP) $(MO)
 	@if [ -z "$(MONGO_URL)" ]; then $(MAKE) --no-print-directory mongo-venv; fi
 	TEST_DATABASE=mongodb MONGO_URL='$(MONGO_URL)' $(BIN)/python -m pytest -n $(MONGO_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
@@ -120,10 +141,10 @@ mongo-server: $(STAMP) $(MONGO_STAMP)
 	mkdir -p var/mongo
 	$(BIN)/python -m testsupport.processes.mongo --port $(MONGO_PORT) --storage-path var/mongo
 
-run-mongo: $(STAMP) $(MONGO_STAMP)
+run-mongo: $(STAMP) $(MO) $(MONGO_STAMP)
 	PORT=$(PORT) bash deploy/mongo/run_local.sh $(MONGO_PORT)
 
-test-nginx: $(STAMP)
+test-nginx: $(STAMP) $(MO)
 	$(BIN)/python -m pytest deploy/tests/test_nginx.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -143,17 +164,17 @@ mongo-migrations: $(STAMP)
 	DJANGO_SETTINGS_MODULE=etrainer.settings.mongo_offline $(MANAGE) makemigrations
 
 # Warm /api/me/access vs a bare Django JSON view on the same gunicorn (wrk; ~2 minutes).
-bench-access: $(STAMP)
+bench-access: $(STAMP) $(MO)
 	$(BIN)/python bench/access.py $(BENCH_ARGS)
 
 # Three batched jobs on 10 k and 100 k rows: query counts and peak memory (~2 minutes on SQLite;
 # PostgreSQL when DATABASE_URL points at one).
-bench-jobs: $(STAMP)
+bench-jobs: $(STAMP) $(MO)
 	$(BIN)/python bench/jobs.py $(BENCH_ARGS)
 
 # Load and resilience suite: throughput, Zipf cache hit rate, Redis/PostgreSQL/Celery faults,
 # worker memory; writes bench/RESULTS.md (~9 minutes, everything on 127.0.0.1).
-bench: $(STAMP)
+bench: $(STAMP) $(MO)
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 # The architecture contracts of pyproject's [tool.importlinter]: one-way app layers, the project

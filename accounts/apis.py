@@ -1,5 +1,6 @@
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
@@ -40,7 +41,7 @@ class MeApi(APIView):
         def validate(self, attrs):
             unknown = set(self.initial_data) - set(self.fields)
             if unknown:
-                raise serializers.ValidationError(dict.fromkeys(unknown, "Unknown field."))
+                raise serializers.ValidationError(dict.fromkeys(unknown, _("Unknown field.")))
             return attrs
 
     @extend_schema(responses=UserOutputSerializer)
@@ -103,7 +104,7 @@ class TokenObtainApi(TokenObtainPairView):
         data = request.data if isinstance(request.data, Mapping) else {}
         retry_after = login_retry_after(request, str(data.get(User.USERNAME_FIELD) or ""))
         if retry_after:
-            raise Throttled(wait=retry_after, detail="Too many failed logins for this account.")
+            raise Throttled(wait=retry_after, detail=_("Too many failed logins for this account."))
         return super().post(request, *args, **kwargs)
 
 

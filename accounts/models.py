@@ -6,16 +6,17 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 
 
 class UserRole(models.TextChoices):
-    LEARNER = "learner", "Learner"
-    INSTRUCTOR = "instructor", "Instructor"
-    STAFF = "staff", "Staff"
+    LEARNER = "learner", _("Learner")
+    INSTRUCTOR = "instructor", _("Instructor")
+    STAFF = "staff", _("Staff")
 
 
 class UserLanguage(models.TextChoices):
-    VIETNAMESE = "vi", "Tiếng Việt"
+    VIETNAMESE = "vi", "Tiếng Việt"  # each language by its own name
     ENGLISH = "en", "English"
 
 
@@ -27,7 +28,9 @@ def default_user_language() -> str:
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError("%(value)s is not a known IANA time zone.", params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not a known IANA time zone."), params={"value": value}
+        )
 
 
 class UserManager(BaseUserManager):
@@ -67,19 +70,30 @@ class UserManager(BaseUserManager):
 
 class User(AbstractUser):
     username = None
-    email = models.EmailField("email address", unique=True)
-    role = models.CharField(max_length=16, choices=UserRole.choices, default=UserRole.LEARNER)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    email = models.EmailField(_("email address"), unique=True)
+    role = models.CharField(
+        max_length=16, choices=UserRole.choices, default=UserRole.LEARNER, verbose_name=_("role")
+    )
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone], verbose_name=_("timezone")
+    )
     language = models.CharField(
-        max_length=8, choices=UserLanguage.choices, default=default_user_language
+        max_length=8,
+        choices=UserLanguage.choices,
+        default=default_user_language,
+        verbose_name=_("language"),
     )
     # Null only for an account signed up through the API whose email is not verified yet; every
     # other way in (admin, createsuperuser, the demo accounts, existing rows) counts as verified.
     # Deactivating a verified account keeps it set, so an old verification key cannot reopen it.
-    email_verified_at = models.DateTimeField(null=True, blank=True, default=now)
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, default=now, verbose_name=_("email verified at")
+    )
     # Carried in every JWT (etrainer.api.authentication.TOKEN_VERSION_CLAIM); bumping it ends every
     # session of the user at once: refresh tokens stop rotating, access tokens stop authenticating.
-    token_version = models.PositiveIntegerField(default=0, editable=False)
+    token_version = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("token version")
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -88,6 +102,8 @@ class User(AbstractUser):
     objects = UserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         indexes = [
             models.Index(fields=["role"], name="accounts_user_role_idx"),
             # the local-time jobs: users of the zones at a local hour, keyset-paginated by pk
@@ -131,11 +147,13 @@ class RevokedToken(models.Model):
     refresh token single-use under concurrency: of two rotations racing, only one inserts the row.
     """
 
-    jti = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(auto_now_add=True)
+    jti = models.CharField(max_length=64, unique=True, verbose_name=_("jti"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    revoked_at = models.DateTimeField(auto_now_add=True, verbose_name=_("revoked at"))
 
     class Meta:
+        verbose_name = _("revoked token")
+        verbose_name_plural = _("revoked tokens")
         indexes = [models.Index(fields=["expires_at"], name="accounts_revoked_expires_idx")]
 
     def __str__(self) -> str:
@@ -151,11 +169,15 @@ class LoginFailure(models.Model):
     typed, whether or not such a user exists, so a probe learns nothing from the answers.
     """
 
-    login = models.CharField(max_length=254)
-    address = models.CharField(max_length=45)  # an IPv6 address in text is at most 45 characters
-    created_at = models.DateTimeField(auto_now_add=True)
+    login = models.CharField(max_length=254, verbose_name=_("login"))
+    address = models.CharField(
+        max_length=45, verbose_name=_("address")
+    )  # an IPv6 address in text is at most 45 characters
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("login failure")
+        verbose_name_plural = _("login failures")
         indexes = [
             models.Index(fields=["login", "created_at"], name="accounts_loginfail_login_idx"),
             models.Index(fields=["address", "created_at"], name="accounts_loginfail_addr_idx"),

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from pymongo.errors import PyMongoError
 
 from etrainer.api.errors import ApplicationError, ErrorCode
@@ -80,7 +81,7 @@ def atomically(function: Callable[[], T], *, using: str | None = None) -> T:
             if attempt == CONFLICT_ATTEMPTS:
                 raise ApplicationError(
                     ErrorCode.CONFLICT,
-                    "The data was changed by a concurrent request; try again.",
+                    _("The data was changed by a concurrent request; try again."),
                     status=409,
                     details={"reason": "changed_concurrently"},
                 ) from error

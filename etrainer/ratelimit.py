@@ -32,6 +32,7 @@ from django.core import checks
 from django.core.cache import caches
 from django.dispatch import Signal
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -297,7 +298,7 @@ def count_in_cache(cache, cache_key: str, expiry: int) -> int:
 
 
 def limited_response(request, group: str, usage: Usage) -> HttpResponse:
-    message = "Too many requests. Try again later."
+    message = _("Too many requests. Try again later.")
     if wants_json(request):
         details = {"group": group, "limit": usage.limit, "retry_after": usage.retry_after}
         response = JsonResponse(error_body(ErrorCode.RATE_LIMITED, message, details), status=429)
@@ -308,7 +309,7 @@ def limited_response(request, group: str, usage: Usage) -> HttpResponse:
 
 
 def unavailable_response(request) -> HttpResponse:
-    message = "Rate limiting is unavailable. Try again shortly."
+    message = _("Rate limiting is unavailable. Try again shortly.")
     if wants_json(request):
         response = JsonResponse(error_body(ErrorCode.SERVICE_UNAVAILABLE, message), status=503)
     else:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from jobs.models import JobRun, JobStatus, JobTrigger
@@ -78,7 +79,7 @@ def registered_task(name: str):
 def _validation_error(field: str, message: str) -> ApplicationError:
     return ApplicationError(
         ErrorCode.VALIDATION_ERROR,
-        "The request is invalid.",
+        _("The request is invalid."),
         status=400,
         details={"fields": {field: [message]}},
     )
@@ -117,7 +118,9 @@ def job_schedule(
     task = registered_task(spec.task)
     if task is None:
         raise ApplicationError(
-            JOB_UNAVAILABLE, f"The task {spec.task} is not available in this process.", status=503
+            JOB_UNAVAILABLE,
+            _("The task %(task)s is not available in this process.") % {"task": spec.task},
+            status=503,
         )
     result = task.apply(kwargs=kwargs, task_id=task_id, throw=False)
     return QueuedJob(job, spec.task, task_id, eta, mode="eager", state=result.state)

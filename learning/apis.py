@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -20,7 +21,7 @@ class StrictSerializer(serializers.Serializer):
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
         return attrs
 
 
@@ -55,7 +56,7 @@ class ExamHistoryApi(APIView):
             after, before = attrs.get("taken_after"), attrs.get("taken_before")
             if after and before and after > before:
                 raise serializers.ValidationError(
-                    {"taken_after": ["taken_after must not be later than taken_before."]}
+                    {"taken_after": [_("taken_after must not be later than taken_before.")]}
                 )
             return attrs
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 EXAM_CODE_MAX_LENGTH = 64
 
@@ -9,16 +10,23 @@ class ExamHistory(models.Model):
     """One exam a learner took. Append-mostly; pruned by the retention job on ``taken_at``."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_histories"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="exam_histories",
+        verbose_name=_("user"),
     )
-    exam_code = models.CharField(max_length=EXAM_CODE_MAX_LENGTH)
-    score = models.PositiveIntegerField()
-    max_score = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    duration_s = models.PositiveIntegerField()
-    taken_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    exam_code = models.CharField(max_length=EXAM_CODE_MAX_LENGTH, verbose_name=_("exam code"))
+    score = models.PositiveIntegerField(verbose_name=_("score"))
+    max_score = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], verbose_name=_("max score")
+    )
+    duration_s = models.PositiveIntegerField(verbose_name=_("duration s"))
+    taken_at = models.DateTimeField(verbose_name=_("taken at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("exam history")
+        verbose_name_plural = _("exam histories")
         verbose_name_plural = "exam histories"
         indexes = [
             # "my history" pages (cursor on -taken_at) and the weekly report's per-user range
@@ -39,14 +47,19 @@ class Streak(models.Model):
     """Consecutive local days with activity. ``last_active_on`` is a date in the user's timezone."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="streak"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="streak",
+        verbose_name=_("user"),
     )
-    current = models.PositiveIntegerField(default=0)
-    longest = models.PositiveIntegerField(default=0)
-    last_active_on = models.DateField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    current = models.PositiveIntegerField(default=0, verbose_name=_("current"))
+    longest = models.PositiveIntegerField(default=0, verbose_name=_("longest"))
+    last_active_on = models.DateField(null=True, blank=True, verbose_name=_("last active on"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("streak")
+        verbose_name_plural = _("streaks")
         indexes = [
             # the streak job's catch-all: live streaks whose last activity is before a cutoff
             models.Index(fields=["last_active_on", "current"], name="learning_streak_active_idx"),

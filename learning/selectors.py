@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, FloatField, Max, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from learning.models import ExamHistory, Streak
@@ -48,7 +49,9 @@ def exam_history_get(*, user, exam_id: str) -> ExamHistory:
     try:
         return ExamHistory.objects.get(pk=exam_id, user=user)
     except (ExamHistory.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise ApplicationError(ErrorCode.NOT_FOUND, "Exam history not found.", status=404) from None
+        raise ApplicationError(
+            ErrorCode.NOT_FOUND, _("Exam history not found."), status=404
+        ) from None
 
 
 def streak_summary(*, user, now: datetime | None = None) -> StreakSummary:

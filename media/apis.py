@@ -1,6 +1,7 @@
 """Upload endpoints (the Node backend's paths): one APIView per operation."""
 
 from django.core.exceptions import SuspiciousOperation
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -71,7 +72,7 @@ class _UploadApi(APIView):
     def post(self, request):
         if request_too_large(self.category, _content_length(request)):
             raise ApplicationError(
-                ErrorCode.PAYLOAD_TOO_LARGE, "The request is too large.", status=413
+                ErrorCode.PAYLOAD_TOO_LARGE, _("The request is too large."), status=413
             )
         uploads = _uploaded_files(request)
         assets = media_upload(owner=request.user, category=self.category, uploads=uploads)

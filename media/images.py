@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
+from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps
 
 from etrainer.api.errors import ApplicationError, ErrorCode
@@ -58,7 +59,7 @@ def image_reencode(upload, *, mime: str, name: str) -> ReencodedImage:
         out.close()
         raise ApplicationError(
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-            "The file is not a valid image (truncated or corrupt).",
+            _("The file is not a valid image (truncated or corrupt)."),
             status=415,
             details={"file": name, "detected": mime},
         ) from error
@@ -78,7 +79,7 @@ def _too_many_pixels(name: str, **size: int) -> ApplicationError:
     limit = settings.UPLOAD_IMAGE_MAX_PIXELS
     return ApplicationError(
         ErrorCode.PAYLOAD_TOO_LARGE,
-        f"The image has more than {limit} pixels.",
+        _("The image has more than %(limit)s pixels.") % {"limit": limit},
         status=413,
         details={"file": name, "max_pixels": limit, **size},
     )

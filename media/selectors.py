@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from media.models import MediaAsset
@@ -11,7 +12,7 @@ from media.validation import is_valid_public_id
 
 
 def _not_found() -> ApplicationError:
-    return ApplicationError(ErrorCode.NOT_FOUND, "Not found.", status=404)
+    return ApplicationError(ErrorCode.NOT_FOUND, _("Not found."), status=404)
 
 
 def media_asset_get(*, user, public_id: str) -> MediaAsset:

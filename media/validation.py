@@ -17,6 +17,8 @@ import filetype
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from media.images import PILLOW_FORMATS, image_reencode
@@ -129,11 +131,16 @@ def check_uploads(category: str, uploads: Sequence[UploadedFile]) -> list[Checke
     """Check count, then every file's size and sniffed type; raise before anything is stored."""
     rules = RULES[category]
     if not uploads:
-        raise ApplicationError(ErrorCode.VALIDATION_ERROR, "No file was sent.", status=400)
+        raise ApplicationError(ErrorCode.VALIDATION_ERROR, _("No file was sent."), status=400)
     if len(uploads) > rules.max_files:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            f"At most {rules.max_files} file(s) per request.",
+            ngettext(
+                "At most %(count)d file per request.",
+                "At most %(count)d files per request.",
+                rules.max_files,
+            )
+            % {"count": rules.max_files},
             status=400,
             details={"max_files": rules.max_files, "received": len(uploads)},
         )
@@ -152,12 +159,12 @@ def _check_one(rules: CategoryRules, upload: UploadedFile) -> CheckedFile:
     name = safe_original_name(upload.name or "")
     if not upload.size:
         raise ApplicationError(
-            ErrorCode.VALIDATION_ERROR, "The file is empty.", status=400, details={"file": name}
+            ErrorCode.VALIDATION_ERROR, _("The file is empty."), status=400, details={"file": name}
         )
     if upload.size > rules.max_bytes:
         raise ApplicationError(
             ErrorCode.PAYLOAD_TOO_LARGE,
-            f"The file is larger than {rules.max_bytes // MB} MB.",
+            _("The file is larger than %(megabytes)d MB.") % {"megabytes": rules.max_bytes // MB},
             status=413,
             details={"file": name, "max_bytes": rules.max_bytes, "size": upload.size},
         )
@@ -165,7 +172,7 @@ def _check_one(rules: CategoryRules, upload: UploadedFile) -> CheckedFile:
     if mime not in rules.allowed:
         raise ApplicationError(
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-            "This type of file is not accepted here.",
+            _("This type of file is not accepted here."),
             status=415,
             details={"file": name, "detected": mime, "allowed": sorted(rules.allowed)},
         )
@@ -177,7 +184,7 @@ def _check_one(rules: CategoryRules, upload: UploadedFile) -> CheckedFile:
     if rules.resource_type == "raw" and contains_markup(upload, text=mime == TEXT_MIME):
         raise ApplicationError(
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-            "Documents may not contain HTML, SVG or script.",
+            _("Documents may not contain HTML, SVG or script."),
             status=415,
             details={"file": name, "detected": mime},
         )

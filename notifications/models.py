@@ -1,22 +1,23 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 DEDUPE_KEY_MAX_LENGTH = 200
 
 
 class NotificationChannel(models.TextChoices):
-    IN_APP = "in_app", "In-app"
-    EMAIL = "email", "Email"
+    IN_APP = "in_app", _("In-app")
+    EMAIL = "email", _("Email")
 
 
 class NotificationKind(models.TextChoices):
     """Known kinds. The field stays free text so that other apps can add their own kinds."""
 
-    DAILY_REMINDER = "daily_reminder", "Daily reminder"
-    WEEKLY_REPORT = "weekly_report", "Weekly report"
-    STREAK_MILESTONE = "streak_milestone", "Streak milestone"
-    SUBSCRIPTION_EXPIRED = "subscription_expired", "Subscription expired"
-    SYSTEM = "system", "System"
+    DAILY_REMINDER = "daily_reminder", _("Daily reminder")
+    WEEKLY_REPORT = "weekly_report", _("Weekly report")
+    STREAK_MILESTONE = "streak_milestone", _("Streak milestone")
+    SUBSCRIPTION_EXPIRED = "subscription_expired", _("Subscription expired")
+    SYSTEM = "system", _("System")
 
 
 # Kinds whose body carries a credential (a verification key, a password-reset link: the accounts
@@ -38,23 +39,33 @@ class Notification(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=64)
+    kind = models.CharField(max_length=64, verbose_name=_("kind"))
     channel = models.CharField(
-        max_length=16, choices=NotificationChannel.choices, default=NotificationChannel.IN_APP
+        max_length=16,
+        choices=NotificationChannel.choices,
+        default=NotificationChannel.IN_APP,
+        verbose_name=_("channel"),
     )
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    dedupe_key = models.CharField(max_length=DEDUPE_KEY_MAX_LENGTH, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
+    dedupe_key = models.CharField(
+        max_length=DEDUPE_KEY_MAX_LENGTH, unique=True, verbose_name=_("dedupe key")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     # A sender holds the email until then; another delivery of the same task waits it out.
-    sending_until = models.DateTimeField(null=True, blank=True)
+    sending_until = models.DateTimeField(null=True, blank=True, verbose_name=_("sending until"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [
             # "my notifications" (newest first) and the unread filter
             models.Index(fields=["user", "created_at"], name="notif_user_created_idx"),

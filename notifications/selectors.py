@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from notifications.models import PRIVATE_KIND_PREFIX, Notification, NotificationChannel
@@ -30,7 +31,9 @@ def notification_get(*, user, notification_id: str) -> Notification:
             pk=notification_id, user=user
         )
     except (Notification.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise ApplicationError(ErrorCode.NOT_FOUND, "Notification not found.", status=404) from None
+        raise ApplicationError(
+            ErrorCode.NOT_FOUND, _("Notification not found."), status=404
+        ) from None
 
 
 def notification_existing_keys(*, keys: list[str]) -> set[str]:

@@ -1,5 +1,6 @@
 """Stripe's webhook and the development checkout. Views are thin: the services do the work."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
@@ -50,7 +51,7 @@ class StripeWebhookApi(APIView):
         if event.status == WebhookEventStatus.FAILED:
             raise ApplicationError(
                 ErrorCode.SERVICE_UNAVAILABLE,
-                "The event could not be applied yet.",
+                _("The event could not be applied yet."),
                 status=503,
                 details={"event": event.event_id},
             )

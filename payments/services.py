@@ -17,6 +17,7 @@ import stripe
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.db import unique_insert_savepoint
@@ -48,7 +49,7 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
     except (ValueError, KeyError, TypeError, stripe.SignatureVerificationError) as error:
         raise ApplicationError(
             ErrorCode.BAD_REQUEST,
-            "The Stripe signature is missing or invalid.",
+            _("The Stripe signature is missing or invalid."),
             details={"reason": INVALID_SIGNATURE},
         ) from error
     try:
@@ -91,7 +92,7 @@ def webhook_event_replay(*, event: WebhookEvent) -> WebhookEvent:
     """Staff replay (admin action): only a failed event is applied again."""
     if event.status != WebhookEventStatus.FAILED:
         raise ApplicationError(
-            ErrorCode.CONFLICT, "Only a failed event can be replayed.", status=409
+            ErrorCode.CONFLICT, _("Only a failed event can be replayed."), status=409
         )
     return webhook_event_process(event=event)
 
@@ -229,7 +230,7 @@ def dev_checkout_session(*, user, session_id: str) -> Subscription:
         .first()
     )
     if not settings.STRIPE_DEV_CHECKOUT or subscription is None:
-        raise ApplicationError(ErrorCode.NOT_FOUND, "No such checkout session.", status=404)
+        raise ApplicationError(ErrorCode.NOT_FOUND, _("No such checkout session."), status=404)
     return subscription
 
 

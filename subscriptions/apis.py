@@ -8,11 +8,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from etrainer.api.authentication import LanguageSessionAuthentication
 from etrainer.api.fast_path import BearerGetFastPath
 from etrainer.api.fields import DateTimeField
 from etrainer.api.pagination import PageNumberPagination, paginated_response, paginated_schema
@@ -40,7 +40,7 @@ CONFLICT = error_response(
 
 
 class SubscriptionsApi(APIView):
-    authentication_classes = [CachedJWTAuthentication, SessionAuthentication]
+    authentication_classes = [CachedJWTAuthentication, LanguageSessionAuthentication]
     permission_classes = [IsAuthenticated]
 
 
@@ -340,7 +340,7 @@ class AiTokensConsumeApi(SubscriptionsApi):
 
         def to_internal_value(self, data):
             if isinstance(data, dict) and isinstance(data.get("amount"), float | bool):
-                raise serializers.ValidationError({"amount": ["A whole number is required."]})
+                raise serializers.ValidationError({"amount": [_("A whole number is required.")]})
             return super().to_internal_value(data)
 
     @extend_schema(

@@ -28,6 +28,7 @@ import functools
 from django.contrib.auth import get_user_model
 from django.db import router
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
@@ -35,6 +36,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
 from etrainer.api.authentication import MemoizedJWTAuthentication, revoked, token_is_current
+from etrainer.i18n import activate_user_language
 from etrainer.ratelimit import ReadAlong
 from subscriptions import cache as access_cache
 from subscriptions.cache import MISS, SUMMARY_FAMILIES, PlannedRead
@@ -47,6 +49,7 @@ USER_FIELDS = (
     "last_name",
     "role",
     "timezone",
+    "language",
     "is_active",
     "is_staff",
     "is_superuser",
@@ -97,9 +100,10 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         lookup = self.fetch(request, str(user_id))
         user, is_active, token_version = self.cached_user(lookup)
         if not is_active:
-            raise AuthenticationFailed("User is inactive", code="user_inactive")
+            raise AuthenticationFailed(gettext("User is inactive"), code="user_inactive")
         if not token_is_current(token, token_version):
             raise revoked()
+        activate_user_language(lookup.get("user").get("language"))
         return user, token
 
     def fetch(self, request, user_id: str):
@@ -116,9 +120,9 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
 
     def cached_user(self, lookup):
         """(user, is_active, token_version): a lazy user from a cached entry, else the row, written
-        back. An entry written before entries had a token version is a miss."""
+        back. An entry written before entries had a token version or a language is a miss."""
         entry = lookup.get("user")
-        if entry is not MISS and "token_version" in entry:
+        if entry is not MISS and "token_version" in entry and "language" in entry:
             user = SimpleLazyObject(lambda: user_from_entry(entry))
             return user, entry["is_active"], entry["token_version"]
         user = self.load_user(lookup)
@@ -134,7 +138,7 @@ class CachedJWTAuthentication(MemoizedJWTAuthentication):
         try:
             user = queryset.get(**{api_settings.USER_ID_FIELD: lookup.user_id})
         except (get_user_model().DoesNotExist, ValueError, TypeError):
-            raise AuthenticationFailed("User not found", code="user_not_found") from None
+            raise AuthenticationFailed(gettext("User not found"), code="user_not_found") from None
         if join_account:
             lookup.preloaded["ai"] = getattr(user, "ai_token_account", None)
         return user

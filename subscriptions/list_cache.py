@@ -77,11 +77,13 @@ class CachedPublicList(BearerGetFastPath):
         extra = list_extra(type(self), request)
         if extra is None:
             return super(BearerGetFastPath, self).dispatch(request, *args, **kwargs)
+        page = None
         if is_bearer(request):
             refused = self.fast_authenticate(request, args, kwargs)
             if refused is not None:
                 return refused
             lookup = access_context(request).lookup
+            page = self.page_in_user_language(request, lookup, extra)
         elif "HTTP_AUTHORIZATION" in request.META or not self.anonymous_allowed():
             return super(BearerGetFastPath, self).dispatch(request, *args, **kwargs)
         else:
@@ -89,17 +91,29 @@ class CachedPublicList(BearerGetFastPath):
             # at (so the response varies on Cookie, as the uncached one does).
             _ = request.user.is_active
             lookup = self.anonymous_lookup(request, extra)
+        page = page or lookup
         family = self.public_list_family
-        entry = lookup.get(family) if lookup is not None else MISS
+        entry = page.get(family) if page is not None else MISS
         if entry is not MISS:
             return response_from(entry)
         if lookup is not None:
             access_context(request).read_along = lookup  # DRF's authentication reuses it
         response = super(BearerGetFastPath, self).dispatch(request, *args, **kwargs)
-        if response.status_code == 200 and lookup is not None and family in lookup.idents:
+        if response.status_code == 200 and page is not None and family in page.idents:
             response.render()
-            lookup.store(family, (response.status_code, list(response.items()), response.content))
+            page.store(family, (response.status_code, list(response.items()), response.content))
         return response
+
+    def page_in_user_language(self, request, lookup, extra: dict[str, str]):
+        """The page read along with the user entry was keyed by the request's Accept-Language;
+        authentication then activated the user's stored language. When the two differ, the page
+        of the user's language is read on its own (a second round trip), so that a page is
+        always stored and served under the language it was rendered in."""
+        family = self.public_list_family
+        ident = page_ident(request)
+        if lookup is None or ident is None or ident == extra.get(family):
+            return None
+        return access_cache.fetch("", (), extra={family: ident})
 
     @classmethod
     def access_extra(cls, request) -> dict[str, str] | None:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from subscriptions.money import is_chargeable_currency, normalize_currency
 
@@ -10,14 +11,18 @@ class Plan(models.Model):
     """What a plan gives (tier, period, AI tokens). What it costs is in ``PlanPrice``: one price
     per currency; a plan with no price above zero is free."""
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=100)
-    duration_days = models.PositiveIntegerField(default=30)
-    tier = models.PositiveSmallIntegerField(default=0)
-    ai_tokens_per_period = models.PositiveIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    code = models.CharField(max_length=32, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    duration_days = models.PositiveIntegerField(default=30, verbose_name=_("duration days"))
+    tier = models.PositiveSmallIntegerField(default=0, verbose_name=_("tier"))
+    ai_tokens_per_period = models.PositiveIntegerField(
+        default=0, verbose_name=_("AI tokens per period")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
         ordering = ["tier", "code"]
         indexes = [models.Index(fields=["is_active", "tier"], name="subs_plan_active_tier_idx")]
 
@@ -42,15 +47,24 @@ class PlanPrice(models.Model):
     (``price_data``).
     """
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
-    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR, VND.")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="prices", verbose_name=_("plan")
+    )
+    currency = models.CharField(
+        max_length=3, help_text=_("ISO 4217 code, e.g. EUR, VND."), verbose_name=_("currency")
+    )
     amount = models.PositiveIntegerField(
         default=0,
-        help_text="In the currency's minor unit: cents for EUR (999 = 9.99), đồng for VND.",
+        help_text=_("In the currency's minor unit: cents for EUR (999 = 9.99), đồng for VND."),
+        verbose_name=_("amount"),
     )
-    stripe_price_id = models.CharField(max_length=255, blank=True, default="")
+    stripe_price_id = models.CharField(
+        max_length=255, blank=True, default="", verbose_name=_("Stripe price ID")
+    )
 
     class Meta:
+        verbose_name = _("plan price")
+        verbose_name_plural = _("plan prices")
         ordering = ["currency"]
         constraints = [
             models.UniqueConstraint(
@@ -67,17 +81,20 @@ class PlanPrice(models.Model):
         self.currency = normalize_currency(self.currency or "")
         if not is_chargeable_currency(self.currency):
             raise ValidationError(
-                {"currency": f"{self.currency!r} is not an ISO 4217 currency Stripe can charge."}
+                {
+                    "currency": _("%(code)r is not an ISO 4217 currency Stripe can charge.")
+                    % {"code": self.currency}
+                }
             )
 
 
 class SubscriptionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACTIVE = "active", "Active"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Pending")
+    ACTIVE = "active", _("Active")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
     # Stripe could not collect a renewal: no paid tier until an invoice is paid (or it ends).
-    PAST_DUE = "past_due", "Past due"
+    PAST_DUE = "past_due", _("Past due")
 
 
 # A cancelled subscription keeps its access until ends_at: both statuses are "live".
@@ -99,29 +116,54 @@ class Subscription(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("user"),
     )
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("plan")
+    )
     status = models.CharField(
-        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+        max_length=16,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.ACTIVE,
+        verbose_name=_("status"),
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    ends_at = models.DateTimeField()
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    auto_renew = models.BooleanField(default=True)
-    live_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
+    auto_renew = models.BooleanField(default=True, verbose_name=_("auto renew"))
+    live_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        verbose_name=_("live key"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # Stripe billing (paid plans): the Checkout Session that starts it, the Stripe Subscription
     # that bills it, and the ``created`` time of the last Stripe event applied to it (events may
     # arrive out of order: an older one never overrides a newer one).
-    checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    checkout_url = models.URLField(max_length=2048, blank=True, default="")
-    stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    billing_event_at = models.DateTimeField(null=True, blank=True)
+    checkout_session_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("checkout session ID")
+    )
+    checkout_url = models.URLField(
+        max_length=2048, blank=True, default="", verbose_name=_("checkout URL")
+    )
+    stripe_subscription_id = models.CharField(
+        max_length=255, null=True, blank=True, unique=True, verbose_name=_("Stripe subscription ID")
+    )
+    billing_event_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("billing event at")
+    )
     # The currency the learner chose at checkout (ISO 4217); a switch keeps it. Empty: free.
-    currency = models.CharField(max_length=3, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="", verbose_name=_("currency"))
 
     class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         ordering = ["-started_at"]
         indexes = [
             models.Index(
@@ -140,13 +182,15 @@ class Subscription(models.Model):
 
 
 class Course(models.Model):
-    code = models.CharField(max_length=64, unique=True)
-    title = models.CharField(max_length=200)
-    min_tier = models.PositiveSmallIntegerField(default=0)
-    is_published = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    code = models.CharField(max_length=64, unique=True, verbose_name=_("code"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    min_tier = models.PositiveSmallIntegerField(default=0, verbose_name=_("min tier"))
+    is_published = models.BooleanField(default=True, verbose_name=_("is published"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
         ordering = ["min_tier", "code"]
         indexes = [
             models.Index(fields=["is_published", "min_tier"], name="subs_course_pub_tier_idx"),
@@ -157,21 +201,33 @@ class Course(models.Model):
 
 
 class GrantSource(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    PROMOTION = "promotion", "Promotion"
-    PURCHASE = "purchase", "Purchase"
+    ADMIN = "admin", _("Admin")
+    PROMOTION = "promotion", _("Promotion")
+    PURCHASE = "purchase", _("Purchase")
 
 
 class CourseGrant(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_grants"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="course_grants",
+        verbose_name=_("user"),
     )
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="grants")
-    expires_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=16, choices=GrantSource.choices, default=GrantSource.ADMIN)
-    created_at = models.DateTimeField(auto_now_add=True)
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="grants", verbose_name=_("course")
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    source = models.CharField(
+        max_length=16,
+        choices=GrantSource.choices,
+        default=GrantSource.ADMIN,
+        verbose_name=_("source"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("course grant")
+        verbose_name_plural = _("course grants")
         constraints = [
             models.UniqueConstraint(fields=["user", "course"], name="subs_grant_user_course_uniq")
         ]
@@ -189,13 +245,18 @@ class AiTokenAccount(models.Model):
     """A user's monthly AI-token allowance; ``used`` only ever changes by conditional update()."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_token_account"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="ai_token_account",
+        verbose_name=_("user"),
     )
-    period_start = models.DateField()
-    quota = models.PositiveIntegerField(default=0)
-    used = models.PositiveIntegerField(default=0)
+    period_start = models.DateField(verbose_name=_("period start"))
+    quota = models.PositiveIntegerField(default=0, verbose_name=_("quota"))
+    used = models.PositiveIntegerField(default=0, verbose_name=_("used"))
 
     class Meta:
+        verbose_name = _("AI token account")
+        verbose_name_plural = _("AI token accounts")
         indexes = [models.Index(fields=["period_start"], name="subs_ai_period_idx")]
 
     def __str__(self) -> str:
@@ -210,9 +271,13 @@ class PendingInvalidation(models.Model):
     family-wide version bump (a Plan edit). Ids are stored as strings: opaque on every engine.
     """
 
-    family = models.CharField(max_length=16)
-    ident = models.CharField(max_length=64, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    family = models.CharField(max_length=16, verbose_name=_("family"))
+    ident = models.CharField(max_length=64, blank=True, default="", verbose_name=_("ident"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("pending invalidation")
+        verbose_name_plural = _("pending invalidations")
 
     def __str__(self) -> str:
         return f"{self.family}:{self.ident or '*'}"

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.metrics import observe_access_check
@@ -57,8 +58,16 @@ def get_by_id(queryset: QuerySet, raw_id: Any, *, what: str):
         raise _not_found(what) from None
 
 
+# One whole sentence per kind, so that a translation can order its words freely.
+NOT_FOUND_MESSAGES = {
+    "Course": gettext_lazy("Course not found."),
+    "Subscription": gettext_lazy("Subscription not found."),
+}
+
+
 def _not_found(what: str) -> ApplicationError:
-    return ApplicationError(ErrorCode.NOT_FOUND, f"{what} not found.", status=404)
+    message = NOT_FOUND_MESSAGES.get(what) or gettext_lazy("Not found.")
+    return ApplicationError(ErrorCode.NOT_FOUND, str(message), status=404)
 
 
 # --- lists ---------------------------------------------------------------------------------------

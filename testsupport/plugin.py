@@ -3,7 +3,8 @@
 Loaded with ``-p testsupport.plugin`` (pyproject addopts). The hook wraps
 pytest-django's own ``pytest_load_initial_conftests`` so that REDIS_URL (and, on the MongoDB lane,
 DATABASE_URL) is in the environment when etrainer.settings.test is imported; every xdist worker
-gets its own servers.
+gets its own servers. It also compiles the message catalogs whose ``.po`` is newer than the
+``.mo`` (``testsupport.messages``), so a targeted pytest run reads the current translations.
 
 The MongoDB lane (``make test-mongo``) sets ``TEST_DATABASE=mongodb``: with ``MONGO_URL`` set the
 suite runs against that server (Atlas, the compose replica set), otherwise against a SecantusDB
@@ -14,6 +15,7 @@ import os
 
 import pytest
 
+from testsupport.messages import compile_catalogs
 from testsupport.processes import MongoServer, RedisServer
 
 INSTALL_HINT = (
@@ -33,6 +35,7 @@ _mongo: MongoServer | None = None
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     global _server
+    compile_catalogs()  # a stale .mo never makes a translation test pass or fail by accident
     _server = RedisServer()
     try:
         _server.start()

@@ -1,5 +1,7 @@
 """Erasing a person: ``DELETE /api/me``."""
 
+from django.utils.translation import gettext as _
+
 from accounts.models import LoginFailure, User
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.db import atomic
@@ -13,8 +15,8 @@ def user_erase(*, user: User, password: str) -> None:
     if not user.check_password(password):
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            "The password is wrong.",
-            details={"fields": {"password": ["Wrong password."]}},
+            _("The password is wrong."),
+            details={"fields": {"password": [_("Wrong password.")]}},
         )
     with atomic():
         LoginFailure.objects.filter(login=user.email).delete()

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
@@ -41,8 +42,8 @@ def user_update_profile(*, user: User, data: dict) -> User:
     if unknown:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            "These fields cannot be changed here.",
-            details={"fields": {name: ["Not allowed."] for name in sorted(unknown)}},
+            _("These fields cannot be changed here."),
+            details={"fields": {name: [_("Not allowed.")] for name in sorted(unknown)}},
         )
     for name, value in data.items():
         setattr(user, name, value)

@@ -11,7 +11,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.emails import AccountEmailKind, account_email_send, frontend_link
 from accounts.models import User, default_user_language
@@ -34,7 +35,7 @@ def password_validate(*, password: str, user: User, field: str = "password") -> 
     except ValidationError as exc:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            "The password is too weak.",
+            _("The password is too weak."),
             details={"fields": {field: list(exc.messages)}},
         ) from exc
 
@@ -76,14 +77,17 @@ def _registration_repeated(*, email: str) -> None:
     if existing.email_verified_at is None:
         _verification_email_send(existing)
         return
-    account_email_send(
-        user=existing,
-        kind=AccountEmailKind.ACCOUNT_EXISTS,
-        subject="Someone tried to sign up with your email address",
-        body="You already have an ETrainer account. If this was you, log in, or reset your "
-        "password here:",
-        link=frontend_link(settings.FRONTEND_PASSWORD_RESET_PATH),
-    )
+    with translation.override(existing.language):  # the email is stored, then sent, as written
+        account_email_send(
+            user=existing,
+            kind=AccountEmailKind.ACCOUNT_EXISTS,
+            subject=_("Someone tried to sign up with your email address"),
+            body=_(
+                "You already have an ETrainer account. If this was you, log in, or reset your "
+                "password here:"
+            ),
+            link=frontend_link(settings.FRONTEND_PASSWORD_RESET_PATH),
+        )
 
 
 def verification_key_make(*, user: User) -> str:
@@ -92,14 +96,17 @@ def verification_key_make(*, user: User) -> str:
 
 def _verification_email_send(user: User) -> None:
     key = verification_key_make(user=user)
-    account_email_send(
-        user=user,
-        kind=AccountEmailKind.VERIFY_EMAIL,
-        subject="Confirm your email address",
-        body="Welcome to ETrainer. Open this link to confirm your address and activate your "
-        "account:",
-        link=frontend_link(settings.FRONTEND_VERIFY_EMAIL_PATH, key=key),
-    )
+    with translation.override(user.language):
+        account_email_send(
+            user=user,
+            kind=AccountEmailKind.VERIFY_EMAIL,
+            subject=_("Confirm your email address"),
+            body=_(
+                "Welcome to ETrainer. Open this link to confirm your address and activate your "
+                "account:"
+            ),
+            link=frontend_link(settings.FRONTEND_VERIFY_EMAIL_PATH, key=key),
+        )
 
 
 def verification_email_resend(*, email: str) -> None:
@@ -115,8 +122,8 @@ def email_verify(*, key: str) -> User:
     """Activate the account the key names, once. An expired, forged or used key is a 400."""
     invalid = ApplicationError(
         ErrorCode.VALIDATION_ERROR,
-        "The verification key is invalid or has expired.",
-        details={"fields": {"key": ["Invalid or expired."]}},
+        _("The verification key is invalid or has expired."),
+        details={"fields": {"key": [_("Invalid or expired.")]}},
     )
     try:
         claims = signing.loads(

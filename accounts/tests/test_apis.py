@@ -12,7 +12,9 @@ def obtain_tokens(client, email, password=DEFAULT_PASSWORD):
 
 def test_token_then_me_then_refresh(api_client):
     # given
-    user = UserFactory(email="ada@example.com", first_name="Ada", timezone="Asia/Bangkok")
+    user = UserFactory(
+        email="ada@example.com", first_name="Ada", timezone="Asia/Bangkok", language="vi"
+    )
 
     # when
     tokens = obtain_tokens(api_client, "ada@example.com")

@@ -58,7 +58,10 @@ def register(run, email: str, password: str = STRONG, **extra):
 # --- sign-up and verification -------------------------------------------------------------------
 
 
-def test_register_then_verify_by_the_emailed_key_then_log_in(run_commit_callbacks):
+def test_register_then_verify_by_the_emailed_key_then_log_in(run_commit_callbacks, settings):
+    # given: a Vietnamese site (the test settings' default is English)
+    settings.DEFAULT_USER_LANGUAGE = "vi"
+
     # when
     response = register(run_commit_callbacks, "New.Person@Example.com", timezone="Asia/Ho_Chi_Minh")
 

@@ -13,10 +13,14 @@ writes may rely on. The hot endpoints use ``subscriptions.authentication.CachedJ
 
 import time
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.authentication import SessionAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
+
+from etrainer.i18n import activate_user_language
 
 TOKEN_VERSION_CLAIM = "tv"  # noqa: S105 (a claim name)
 
@@ -82,10 +86,28 @@ class MemoizedJWTAuthentication(JWTAuthentication):
         user = super().get_user(validated_token)
         if not token_is_current(validated_token, getattr(user, "token_version", 0)):
             raise revoked()
+        activate_user_language(getattr(user, "language", None))
         return user
+
+
+class LanguageSessionAuthentication(SessionAuthentication):
+    """DRF's session authentication (the admin's browser, the browsable API), answering in the
+    signed-in user's language like the JWT classes (``etrainer.i18n``)."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            activate_user_language(getattr(result[0], "language", None))
+        return result
 
 
 class MemoizedJWTScheme(SimpleJWTScheme):
     """OpenAPI: the bearer JWT of the project default."""
 
     target_class = "etrainer.api.authentication.MemoizedJWTAuthentication"
+
+
+class LanguageSessionScheme(SessionScheme):
+    """OpenAPI: the session cookie, as for DRF's own class."""
+
+    target_class = "etrainer.api.authentication.LanguageSessionAuthentication"

@@ -7,6 +7,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 from pymongo.errors import ConnectionFailure as MongoConnectionFailure
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -25,13 +26,13 @@ DATABASE_RETRY_AFTER_SECONDS = 5
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "payload_too_large"
 
 
 class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is temporarily unavailable; try again shortly."
+    default_detail = gettext_lazy("The service is temporarily unavailable; try again shortly.")
     default_code = "service_unavailable"
     wait = DATABASE_RETRY_AFTER_SECONDS
 
@@ -61,7 +62,7 @@ def api_exception_handler(exc, context):
         view = context.get("view")
         logger.exception("Unhandled error in %s", type(view).__name__ if view else "API view")
         return Response(
-            error_body(ErrorCode.SERVER_ERROR, "Internal server error."),
+            error_body(ErrorCode.SERVER_ERROR, gettext("Internal server error.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     response = Response(_envelope(exc), status=exc.status_code)
@@ -88,7 +89,7 @@ def _as_api_exception(exc) -> exceptions.APIException | None:
         return PayloadTooLarge()
     if isinstance(exc, SuspiciousOperation):
         # Too many fields/files, a malformed multipart body: the client's fault, not a 500.
-        return exceptions.ParseError(str(exc) or "Malformed request.")
+        return exceptions.ParseError(str(exc) or gettext("Malformed request."))
     return None
 
 
@@ -99,9 +100,9 @@ def _envelope(exc: exceptions.APIException) -> dict:
     )
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        return error_body(code, "The request is invalid.", {"fields": details})
+        return error_body(code, gettext("The request is invalid."), {"fields": details})
     if isinstance(exc, InvalidToken):
-        return error_body(code, "The token is invalid or expired.")
+        return error_body(code, gettext("The token is invalid or expired."))
     detail = exc.detail
     message = str(detail) if not isinstance(detail, dict | list) else exc.default_detail
     return error_body(code, str(message))

@@ -172,7 +172,12 @@ ASGI_APPLICATION = "etrainer.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 CSRF_FAILURE_VIEW = "etrainer.api.views.csrf_failure"
 
-LANGUAGE_CODE = "en-us"
+# The site's default language is the one new accounts get (DEFAULT_USER_LANGUAGE): anonymous
+# requests whose Accept-Language names no supported language are answered in it. Signed-in users
+# are answered in User.language whatever their Accept-Language says (etrainer.i18n).
+LANGUAGE_CODE = DEFAULT_USER_LANGUAGE
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -220,6 +225,9 @@ MIDDLEWARE = [
     "etrainer.ratelimit.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "etrainer.middleware.SessionMiddleware",
+    # Accept-Language for anonymous requests (Content-Language, Vary: Accept-Language); the
+    # authentication classes switch to the signed-in user's language (etrainer.i18n).
+    "django.middleware.locale.LocaleMiddleware",
     "etrainer.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "etrainer.middleware.AuthenticationMiddleware",

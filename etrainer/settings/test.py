@@ -14,6 +14,10 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# English by default, so that assertions read in English; the Vietnamese tests set the user's
+# language or send Accept-Language (and override these to test the default itself).
+DEFAULT_USER_LANGUAGE = "en"
+LANGUAGE_CODE = "en"
 
 # django-redis itself, without django-prometheus' counting subclass.
 if REDIS_URL:

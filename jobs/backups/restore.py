@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError
 from django.db.models import Model
+from django.utils.translation import gettext
 
 from etrainer.api.errors import ApplicationError
 from etrainer.db import atomic
@@ -102,7 +103,8 @@ def backup_restore(*, path: Path) -> dict[str, int]:
     if not_empty:
         raise ApplicationError(
             BACKUP_TARGET_NOT_EMPTY,
-            f"Restore needs empty tables; these have rows: {', '.join(not_empty)}.",
+            gettext("Restore needs empty tables; these have rows: %(tables)s.")
+            % {"tables": ", ".join(not_empty)},
             status=409,
         )
     missing = _missing_references(path, entries)
@@ -112,7 +114,8 @@ def backup_restore(*, path: Path) -> dict[str, int]:
         )
         raise ApplicationError(
             BACKUP_INCOMPLETE,
-            f"Nothing was restored: the backup refers to rows it does not hold: {shown}.",
+            gettext("Nothing was restored: the backup refers to rows it does not hold: %(rows)s.")
+            % {"rows": shown},
             status=409,
         )
     try:
@@ -123,7 +126,8 @@ def backup_restore(*, path: Path) -> dict[str, int]:
     except (DatabaseError, DeserializationError) as error:
         raise ApplicationError(
             BACKUP_RESTORE_FAILED,
-            f"Nothing was restored: loading {path} failed: {error}",
+            gettext("Nothing was restored: loading %(path)s failed: %(error)s")
+            % {"path": path, "error": error},
             status=409,
         ) from error
     return {model._meta.label: entry["count"] for model, entry in entries}

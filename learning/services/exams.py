@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from etrainer.api.errors import ApplicationError, ErrorCode
@@ -17,7 +17,7 @@ from notifications.services import notify
 
 def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
     return ApplicationError(
-        ErrorCode.VALIDATION_ERROR, "The request is invalid.", details={"fields": fields}
+        ErrorCode.VALIDATION_ERROR, gettext("The request is invalid."), details={"fields": fields}
     )
 
 
@@ -83,17 +83,19 @@ def _celebrate_milestone(*, user, update: StreakUpdate) -> None:
     days, day = update.streak.current, update.streak.last_active_on
     if not update.advanced or day is None or days not in settings.STREAK_MILESTONES:
         return
+    with translation.override(user.language):  # stored as written: in the learner's language
+        title = gettext("%(days)d-day streak!") % {"days": days}
+        body = ngettext(
+            "You have studied %(days)d day in a row. Keep it going!",
+            "You have studied %(days)d days in a row. Keep it going!",
+            days,
+        ) % {"days": days}
     notify(
         user=user,
         kind=NotificationKind.STREAK_MILESTONE,
         channel=NotificationChannel.EMAIL,
-        title=gettext("%(days)d-day streak!") % {"days": days},
-        body=ngettext(
-            "You have studied %(days)d day in a row. Keep it going!",
-            "You have studied %(days)d days in a row. Keep it going!",
-            days,
-        )
-        % {"days": days},
+        title=title,
+        body=body,
         dedupe_key=f"streak-milestone:{user.pk}:{day.isoformat()}",
         payload={"days": days},
     )

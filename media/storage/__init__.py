@@ -7,6 +7,7 @@ uploaded file object as it is (a temporary file on disk) and never read it whole
 """
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from media.storage.base import StorageBackend, StoredFile, storage_unavailable
@@ -41,5 +42,7 @@ def get_backend() -> StorageBackend:
     if settings.MEDIA_BACKEND == "local":
         return LocalBackend()
     raise ApplicationError(
-        ErrorCode.SERVER_ERROR, f"Unknown MEDIA_BACKEND {settings.MEDIA_BACKEND!r}.", status=500
+        ErrorCode.SERVER_ERROR,
+        _("Unknown MEDIA_BACKEND %(backend)r.") % {"backend": settings.MEDIA_BACKEND},
+        status=500,
     )

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.core.files import File
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 
@@ -37,7 +38,7 @@ class StorageBackend(Protocol):
 def storage_unavailable(reason: str) -> ApplicationError:
     return ApplicationError(
         ErrorCode.SERVICE_UNAVAILABLE,
-        "Media storage is unavailable, try again later.",
+        _("Media storage is unavailable, try again later."),
         status=503,
         details={"reason": reason},
     )

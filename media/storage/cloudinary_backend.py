@@ -12,6 +12,7 @@ import cloudinary.uploader
 import cloudinary.utils
 from cloudinary import exceptions as cloudinary_errors
 from django.conf import settings
+from django.utils.translation import gettext as _
 from urllib3.util.retry import Retry
 
 from etrainer.api.errors import ApplicationError, ErrorCode
@@ -123,7 +124,7 @@ class CloudinaryBackend:
                 result = self._call(cloudinary.uploader.upload, upload, **options)
         except cloudinary_errors.Error as error:
             raise ApplicationError(
-                ErrorCode.VALIDATION_ERROR, "Media storage refused the file.", status=400,
+                ErrorCode.VALIDATION_ERROR, _("Media storage refused the file."), status=400,
                 details={"reason": str(error)},
             ) from error  # fmt: skip
         return _stored_file(result, fallback_size=size, extension=extension)
@@ -138,7 +139,7 @@ class CloudinaryBackend:
         try:
             result = self._call(cloudinary.api.resource, public_id, resource_type=resource_type)
         except cloudinary_errors.NotFound as error:
-            raise ApplicationError(ErrorCode.NOT_FOUND, "Not found.", status=404) from error
+            raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found."), status=404) from error
         keys = ("bytes", "width", "height", "duration", "format", "secure_url", "created_at")
         return {key: result[key] for key in keys if key in result}
 

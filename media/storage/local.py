@@ -5,6 +5,7 @@ import shutil
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from media.storage.base import StoredFile
@@ -34,7 +35,7 @@ class LocalBackend:
     def info(self, public_id, *, resource_type, extension):
         path = self._path(public_id, extension)
         if not default_storage.exists(path):
-            raise ApplicationError(ErrorCode.NOT_FOUND, "Not found.", status=404)
+            raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found."), status=404)
         return {
             "bytes": default_storage.size(path),
             "url": default_storage.url(path),

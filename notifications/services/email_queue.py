@@ -16,6 +16,7 @@ from celery.exceptions import CeleryError
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 from kombu.exceptions import KombuError
 
 from etrainer.api.errors import ApplicationError, ErrorCode
@@ -102,8 +103,14 @@ def unsent_emails_requeue(
 def _queue_refused(queued: int) -> ApplicationError:
     return ApplicationError(
         ErrorCode.SERVICE_UNAVAILABLE,
-        f"The task queue refused an email after {queued} were queued; the rest wait for the "
-        "next run.",
+        ngettext(
+            "The task queue refused an email after %(queued)d was queued; the rest wait for the "
+            "next run.",
+            "The task queue refused an email after %(queued)d were queued; the rest wait for the "
+            "next run.",
+            queued,
+        )
+        % {"queued": queued},
         status=503,
         details={"queued": queued},
     )

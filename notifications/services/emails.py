@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from notifications.models import REDACTED_BODY, Notification, NotificationChannel, is_private_kind
 from notifications.selectors import claimable_emails
@@ -70,10 +70,14 @@ def _why_not_claimed(notification_id: str) -> str:
 
 
 def _email_message(notification: Notification) -> EmailMultiAlternatives:
-    """Plain text and HTML from templates; a kind may bring its own (``email/<kind>.txt``)."""
+    """Plain text and HTML from templates; a kind may bring its own (``email/<kind>.txt``).
+
+    Rendered in the recipient's language at send time (the title and body were written in it
+    when the notice was created)."""
     context = {"notification": notification, "user": notification.user}
-    text = render_to_string(_template_names(notification.kind, "txt"), context)
-    html = render_to_string(_template_names(notification.kind, "html"), context)
+    with translation.override(notification.user.language):
+        text = render_to_string(_template_names(notification.kind, "txt"), context)
+        html = render_to_string(_template_names(notification.kind, "html"), context)
     message = EmailMultiAlternatives(
         subject=" ".join(notification.title.splitlines()),
         body=text,

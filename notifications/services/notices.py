@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from etrainer.api.errors import ApplicationError, ErrorCode
@@ -73,7 +74,7 @@ def _validate(notification: Notification) -> None:
     except ValidationError as exc:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            "The notification is invalid.",
+            _("The notification is invalid."),
             details={"fields": exc.message_dict},
         ) from exc
 

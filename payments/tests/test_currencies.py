@@ -117,7 +117,12 @@ def test_a_plan_not_sold_in_the_language_currency_is_sold_in_its_own(fake_stripe
 @pytest.mark.parametrize(
     ("currency", "status", "expected"),
     [
-        ("XYZ", 400, {"fields": {"currency": ["Unknown currency (an ISO 4217 code: EUR, VND)."]}}),
+        # a Vietnamese learner reads the refusal in Vietnamese
+        (
+            "XYZ",
+            400,
+            {"fields": {"currency": ["Loại tiền tệ không xác định (cần mã ISO 4217: EUR, VND)."]}},
+        ),
         ("USD", 409, {"reason": "currency_not_offered", "offered": ["EUR", "VND"]}),
         ("EU", 400, None),
     ],

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.db import unique_insert_savepoint
@@ -26,8 +27,8 @@ def ai_tokens_consume(*, user, amount: int) -> AiTokenAccount:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            "The request is invalid.",
-            details={"fields": {"amount": ["Must be a positive integer."]}},
+            _("The request is invalid."),
+            details={"fields": {"amount": [_("Must be a positive integer.")]}},
         )
     if not _spend(user_id=user.pk, amount=amount):
         _ensure_current_account(user_id=user.pk)
@@ -35,7 +36,7 @@ def ai_tokens_consume(*, user, amount: int) -> AiTokenAccount:
             account = AiTokenAccount.objects.get(user_id=user.pk)
             _refresh_ai_cache(account)
             raise conflict(
-                "Not enough AI tokens left this month.",
+                _("Not enough AI tokens left this month."),
                 Reason.INSUFFICIENT_TOKENS,
                 remaining=max(account.quota - account.used, 0),
                 requested=amount,

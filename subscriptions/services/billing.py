@@ -47,12 +47,12 @@ def subscription_checkout_start(*, user, plan: Plan, currency: str | None = None
     held = Subscription.objects.filter(live_key=str(user.pk)).first()
     if held and (held.stripe_subscription_id or held.status == SubscriptionStatus.PAST_DUE):
         raise conflict(
-            "You already have a paid subscription; switch or renew it instead.",
+            _("You already have a paid subscription; switch or renew it instead."),
             Reason.ALREADY_SUBSCRIBED,
         )
     price = checkout_price(plan=plan, currency=currency, language=user.language)
     if not (price.stripe_price_id or settings.STRIPE_DEV_CHECKOUT or sold_inline(plan)):
-        raise conflict("This plan cannot be bought online yet.", Reason.PLAN_NOT_PURCHASABLE)
+        raise conflict(_("This plan cannot be bought online yet."), Reason.PLAN_NOT_PURCHASABLE)
     now = timezone.now()
     subscription = Subscription.objects.create(
         user=user,
@@ -155,7 +155,7 @@ def _update_if_unchanged(subscription: Subscription, **changes: Any) -> None:
         billing_event_at=subscription.billing_event_at,
     ).update(**changes)
     if not updated:
-        raise conflict("The subscription changed meanwhile.", Reason.CHANGED_CONCURRENTLY)
+        raise conflict(_("The subscription changed meanwhile."), Reason.CHANGED_CONCURRENTLY)
     for name, value in changes.items():
         setattr(subscription, name, value)
 

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from etrainer.api.errors import ApplicationError, ErrorCode
 from subscriptions.models import Plan, Subscription
 from subscriptions.selectors import get_by_id
@@ -36,11 +38,11 @@ def active_plan(plan_code: str) -> Plan:
     if plan is None:
         raise ApplicationError(
             ErrorCode.VALIDATION_ERROR,
-            "The request is invalid.",
-            details={"fields": {"plan": ["Unknown plan."]}},
+            _("The request is invalid."),
+            details={"fields": {"plan": [_("Unknown plan.")]}},
         )
     if not plan.is_active:
-        raise conflict("This plan is no longer offered.", Reason.PLAN_INACTIVE)
+        raise conflict(_("This plan is no longer offered."), Reason.PLAN_INACTIVE)
     return plan
 
 
@@ -51,5 +53,5 @@ def own_live_subscription(*, user, subscription_id: Any) -> Subscription:
         what="Subscription",
     )
     if not subscription.is_live:
-        raise conflict("This subscription has ended.", Reason.NOT_LIVE)
+        raise conflict(_("This subscription has ended."), Reason.NOT_LIVE)
     return subscription

@@ -4,8 +4,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from notifications.models import NotificationChannel, NotificationKind
 from notifications.services import NotificationDraft, notifications_create_many
@@ -36,11 +38,12 @@ def subscriptions_expire_due(
     due = Subscription.objects.filter(status__in=HELD_STATUSES, ends_at__lte=now).order_by()
     total = 0
     paid_plans = paid_plan_ids()
-    while batch := list(due.values_list("pk", "user_id", "plan_id")[:batch_size]):
-        notify_expired(batch, paid=frozenset(pk for pk, _, plan in batch if plan in paid_plans))
-        user_ids = [user_id for _, user_id, _ in batch]
+    rows = due.values_list("pk", "user_id", "plan_id")
+    while batch := with_languages(list(rows[:batch_size])):
+        notify_expired(batch, paid=frozenset(row[0] for row in batch if row[2] in paid_plans))
+        user_ids = [row[1] for row in batch]
         zero_token_quotas(user_ids=user_ids, now=now)
-        expired = due.filter(pk__in=[pk for pk, _, _ in batch]).update(
+        expired = due.filter(pk__in=[row[0] for row in batch]).update(
             status=SubscriptionStatus.EXPIRED, live_key=None
         )
         access_cache.invalidate_users(user_ids, families=("sub", "ai"))
@@ -54,20 +57,24 @@ def notify_expired(batch: list[tuple[Any, ...]], *, paid: frozenset = frozenset(
     """One in-app notice per expired subscription, and an email too for the paid ones (``paid``:
     their pks): one read of the existing keys, one bulk insert.
 
-    The users are id-only instances (the notice needs only ``user_id``), so no user row is read.
+    The users are id-only instances (the notice needs only ``user_id``), so no user row is read;
+    a row's fourth value, when present, is the user's language (the site default otherwise).
     """
     user_model = get_user_model()
     drafts = []
-    for pk, user_id, *_ in batch:
+    for pk, user_id, *rest in batch:
         channels = [NotificationChannel.IN_APP]
         if pk in paid:
             channels.append(NotificationChannel.EMAIL)
+        with translation.override(rest[1] if len(rest) > 1 else settings.LANGUAGE_CODE):
+            title = gettext("Your subscription has ended")
+            body = gettext("Renew it or choose a plan to keep access to your courses.")
         drafts += [
             NotificationDraft(
                 user=user_model(pk=user_id),
                 kind=NotificationKind.SUBSCRIPTION_EXPIRED,
-                title="Your subscription has ended",
-                body="Renew it or choose a plan to keep access to your courses.",
+                title=title,
+                body=body,
                 channel=channel,
                 dedupe_key=f"subscription-expired:{pk}"
                 + ("" if channel == NotificationChannel.IN_APP else ":email"),
@@ -110,21 +117,41 @@ def subscriptions_notify_expiring(
             "pk", "user_id", "ends_at"
         )[:batch_size]
     ):
+        batch = with_languages(batch)
         last = batch[-1][0]
         drafts = [
             NotificationDraft(
                 user=user_model(pk=user_id),
                 kind=KIND_SUBSCRIPTION_EXPIRING,
-                title="Your subscription ends soon",
-                body=f"It ends on {ends_at:%Y-%m-%d} and will not renew. Renew it to keep access.",
+                **_expiring_texts(ends_at, language),
                 channel=NotificationChannel.EMAIL,
                 dedupe_key=f"subscription-expiring:{pk}:{ends_at:%Y-%m-%dT%H:%M}",
                 payload={"subscription_id": str(pk), "ends_at": ends_at.isoformat()},
             )
-            for pk, user_id, ends_at in batch
+            for pk, user_id, ends_at, language in batch
         ]
         created = notifications_create_many(drafts=drafts)
         total += created
         if progress:
             progress(created)
     return total
+
+
+def _expiring_texts(ends_at: dt.datetime, language: str) -> dict[str, str]:
+    """Title and body in the learner's language: notices are stored as written."""
+    with translation.override(language):
+        return {
+            "title": gettext("Your subscription ends soon"),
+            "body": gettext("It ends on %(date)s and will not renew. Renew it to keep access.")
+            % {"date": f"{ends_at:%Y-%m-%d}"},
+        }
+
+
+def with_languages(batch: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Each row with its user's language appended: one query per batch, whatever its size (a
+    join in ``values_list`` fails on the MongoDB backend once sliced)."""
+    if not batch:
+        return batch
+    user_ids = {row[1] for row in batch}
+    languages = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "language"))
+    return [(*row, languages.get(row[1], settings.LANGUAGE_CODE)) for row in batch]

@@ -8,6 +8,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from etrainer.api.errors import ApplicationError, ErrorCode
 
@@ -16,7 +17,7 @@ def stripe_client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
         raise ApplicationError(
             ErrorCode.SERVICE_UNAVAILABLE,
-            "Payments are not configured (STRIPE_SECRET_KEY).",
+            _("Payments are not configured (STRIPE_SECRET_KEY)."),
             status=503,
         )
     base = settings.STRIPE_API_BASE
@@ -31,7 +32,7 @@ def stripe_client() -> stripe.StripeClient:
 def _provider_error(error: stripe.StripeError) -> ApplicationError:
     return ApplicationError(
         ErrorCode.SERVICE_UNAVAILABLE,
-        "The payment provider did not answer; nothing was changed, try again.",
+        _("The payment provider did not answer; nothing was changed, try again."),
         status=503,
         details={"provider_error": error.code or type(error).__name__},
     )

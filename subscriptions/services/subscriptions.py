@@ -58,7 +58,7 @@ def subscription_create(
         atomically(insert_with_quota)
     except IntegrityError:
         raise conflict(
-            "You already have a live subscription; switch or renew it instead.",
+            _("You already have a live subscription; switch or renew it instead."),
             Reason.ALREADY_SUBSCRIBED,
         ) from None
     invalidate_after_commit(user_id=user.pk)
@@ -87,7 +87,7 @@ def subscription_staff_check(*, subscription: Subscription) -> None:
     live_key = subscription_live_key(subscription)
     clash = Subscription.objects.filter(live_key=live_key).exclude(pk=subscription.pk)
     if live_key and clash.exists():
-        raise conflict("This user already has a live subscription.", Reason.ALREADY_SUBSCRIBED)
+        raise conflict(_("This user already has a live subscription."), Reason.ALREADY_SUBSCRIBED)
 
 
 def subscription_staff_save(*, subscription: Subscription) -> Subscription:
@@ -117,7 +117,7 @@ def subscription_staff_save(*, subscription: Subscription) -> Subscription:
         atomically(save_with_quota)
     except IntegrityError:
         raise conflict(
-            "This user already has a live subscription.", Reason.ALREADY_SUBSCRIBED
+            _("This user already has a live subscription."), Reason.ALREADY_SUBSCRIBED
         ) from None
     access_cache.invalidate(subscription.user_id, "ai")
     return subscription
@@ -137,7 +137,7 @@ def subscription_cancel(*, user, subscription_id: Any) -> Subscription:
     Stripe-billed subscription is set to ``cancel_at_period_end`` at Stripe first."""
     subscription = own_live_subscription(user=user, subscription_id=subscription_id)
     if subscription.status == SubscriptionStatus.CANCELLED:
-        raise conflict("This subscription is already cancelled.", Reason.ALREADY_CANCELLED)
+        raise conflict(_("This subscription is already cancelled."), Reason.ALREADY_CANCELLED)
     if subscription.stripe_subscription_id and not is_dev_billing(
         subscription.stripe_subscription_id
     ):
@@ -162,7 +162,7 @@ def subscription_renew(*, user, subscription_id: Any) -> Subscription:
     """
     subscription = own_live_subscription(user=user, subscription_id=subscription_id)
     if not subscription.plan.is_active:
-        raise conflict("This plan is no longer offered.", Reason.PLAN_INACTIVE)
+        raise conflict(_("This plan is no longer offered."), Reason.PLAN_INACTIVE)
     if subscription.plan.is_paid:
         return _renew_through_stripe(subscription)
     start = max(timezone.now(), subscription.ends_at)
@@ -179,12 +179,12 @@ def subscription_renew(*, user, subscription_id: Any) -> Subscription:
 def _renew_through_stripe(subscription: Subscription) -> Subscription:
     if not subscription.stripe_subscription_id:
         raise conflict(
-            "This subscription is not billed online; subscribe through checkout to renew it.",
+            _("This subscription is not billed online; subscribe through checkout to renew it."),
             Reason.CHECKOUT_REQUIRED,
         )
     if subscription.status == SubscriptionStatus.ACTIVE:
         raise conflict(
-            "This subscription already renews automatically.", Reason.RENEWS_AUTOMATICALLY
+            _("This subscription already renews automatically."), Reason.RENEWS_AUTOMATICALLY
         )
     if not is_dev_billing(subscription.stripe_subscription_id):
         stripe_gateway.subscription_set_cancel_at_period_end(
@@ -211,7 +211,7 @@ def subscription_switch(*, user, subscription_id: Any, plan_code: str) -> Subscr
     subscription = own_live_subscription(user=user, subscription_id=subscription_id)
     plan = active_plan(plan_code)
     if plan.pk == subscription.plan_id:
-        raise conflict("This subscription is already on that plan.", Reason.SAME_PLAN)
+        raise conflict(_("This subscription is already on that plan."), Reason.SAME_PLAN)
     if plan.is_paid or subscription.stripe_subscription_id:
         return _switch_through_stripe(subscription, plan)
     now = timezone.now()
@@ -244,7 +244,7 @@ def conditional_update(subscription: Subscription, **changes: Any) -> None:
     access_cache.invalidate(subscription.user_id, "sub")
     if not updated:
         raise conflict(
-            "The subscription was changed by another request; try again.",
+            _("The subscription was changed by another request; try again."),
             Reason.CHANGED_CONCURRENTLY,
         )
     for name, value in changes.items():
@@ -257,7 +257,7 @@ def _switch_through_stripe(subscription: Subscription, plan: Plan) -> Subscripti
     stripe_id = subscription.stripe_subscription_id
     if not stripe_id:
         raise conflict(
-            "Moving onto a paid plan needs a checkout: subscribe to it instead.",
+            _("Moving onto a paid plan needs a checkout: subscribe to it instead."),
             Reason.CHECKOUT_REQUIRED,
         )
     now = timezone.now()

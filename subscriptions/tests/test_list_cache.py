@@ -7,6 +7,9 @@ from django.test import RequestFactory
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import UserFactory
+from conftest import bearer_client
+
 from subscriptions.list_cache import page_ident
 from subscriptions.models import PendingInvalidation, Plan, PlanPrice
 from subscriptions.tests.factories import CourseFactory, PlanFactory
@@ -242,3 +245,19 @@ def test_an_entry_expires_with_its_ttl(plans, api_client, settings):
     time.sleep(1.2)
 
     assert api_client.get(PLANS).json()["results"][0]["name"] == "Bulk"
+
+
+def test_a_page_is_cached_under_the_language_it_was_rendered_in(db, api_client):
+    """A Vietnamese learner whose client sends ``Accept-Language: en`` reads the plans in
+    Vietnamese (the stored choice wins) and leaves no Vietnamese page under the English key."""
+    PlanFactory(code="pro", tier=2, prices={"VND": (199000, "")})
+    vi_learner = bearer_client(UserFactory(language="vi"))
+
+    def display(client, language):
+        response = client.get(PLANS, HTTP_ACCEPT_LANGUAGE=language)
+        return response["Content-Language"], response.json()["results"][0]["prices"][0]["display"]
+
+    for _round in range(2):  # a miss, then a hit
+        assert display(vi_learner, "en") == ("vi", "199.000\xa0₫")
+        assert display(api_client, "en") == ("en", "₫199,000")
+        assert display(api_client, "vi") == ("vi", "199.000\xa0₫")

@@ -22,10 +22,11 @@ pytestmark = pytest.mark.django_db
 ACCESS = "/api/me/access"
 # The JobRun bookkeeping of a run: close rows left by dead workers, insert, finish.
 RUN_QUERIES = 3
-# Statements per batch. Expiry: the batch, existing notice keys, the notices' insert (inside a
-# savepoint: 3 statements on SQL), users subscribed again, quotas, statuses. Reset: the batch and
-# its update. Each loop also ends on one empty read.
-EXPIRE_BATCH_QUERIES = 8
+# Statements per batch. Expiry: the batch, its users' languages (the notices are written in them),
+# existing notice keys, the notices' insert (inside a savepoint: 3 statements on SQL), users
+# subscribed again, quotas, statuses. Reset: the batch and its update. Each loop also ends on one
+# empty read.
+EXPIRE_BATCH_QUERIES = 9
 # Once per run: the paid plans' ids (their expiry is emailed too).
 EXPIRE_RUN_QUERIES = 1
 RESET_BATCH_QUERIES = 2

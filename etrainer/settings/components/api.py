@@ -8,7 +8,7 @@ from etrainer.settings.components.security import SECRET_KEY
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "etrainer.api.authentication.MemoizedJWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "etrainer.api.authentication.LanguageSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
@@ -45,7 +45,11 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ETrainer API",
-    "DESCRIPTION": "Subscriptions, course access, AI tokens, exams, streaks and notifications.",
+    "DESCRIPTION": (
+        "Subscriptions, course access, AI tokens, exams, streaks and notifications. Messages are "
+        "in Vietnamese or English: the signed-in user's language, else Accept-Language, else the "
+        "site default (Content-Language says which)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
