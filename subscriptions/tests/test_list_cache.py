@@ -9,7 +9,6 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from conftest import bearer_client
-
 from subscriptions.list_cache import page_ident
 from subscriptions.models import PendingInvalidation, Plan, PlanPrice
 from subscriptions.tests.factories import CourseFactory, PlanFactory
