@@ -413,7 +413,9 @@ def _servers_section(r: dict, add) -> None:
     add(
         "The same endpoints, levels and rounds as above, gunicorn (gunicorn.conf.py, sync "
         "workers) measured in each round right before or after granian (order alternating). "
-        "Ratio = granian req/s / gunicorn req/s of the same round; the median over rounds."
+        "Ratio = granian req/s / gunicorn req/s of the same round; the median over rounds. "
+        "Reproduce: `make bench` (this table), or `make bench-access` (warm access, plans, "
+        "courses and the floors against bare, both servers, ~5 min)."
     )
     add("")
     add("| endpoint | conns | granian req/s | gunicorn req/s | granian / gunicorn | "
@@ -436,6 +438,7 @@ def _many_section(r: dict, add) -> None:
     many = r.get("many")
     if not many:
         return
+    after = r.get("many_after")
     n = r.get("many_connections", 10000)
     add(f"## {n:,} connections at once")
     add("")
@@ -445,7 +448,8 @@ def _many_section(r: dict, add) -> None:
         "RLIMIT_NOFILE raised to its hard limit in the bench process (wrk and the servers "
         "inherit it), both servers' listen backlog at the kernel cap "
         f"({r.get('backlog', 4096)}). Errors are wrk's: non-2xx and socket errors (connect, "
-        "read, write, timeout)."
+        'read, write, timeout). Reproduce: `make bench` (`BENCH_ARGS="--many 10000 '
+        '--many-seconds 15"` are the defaults).'
     )
     add("")
     add("| server | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors |")
@@ -456,6 +460,12 @@ def _many_section(r: dict, add) -> None:
             f"{f['requests']:,} | {f['non2xx']} | {f['socket_detail'] or 'none'} |"
         )
     add("")
+    if after is not None:
+        add(
+            f"granian's bare view right after this run (5 s timeout): {after}"
+            + ("; a fresh granian served the fault runs below." if after != "200" else ".")
+        )
+        add("")
 
 
 def websocket_section(ws: dict, add) -> None:
@@ -480,7 +490,8 @@ def websocket_section(ws: dict, add) -> None:
         "in one go: one bulk insert, then after the commit one pipelined PUBLISH per user group "
         "(notifications/realtime.py), relayed by each ASGI worker to the sockets it holds. "
         "Fan-out = time from the call to each socket's notification frame; 'after create_many' "
-        "= from the call's return (rows stored and PUBLISHes sent). RSS = master + workers."
+        "= from the call's return (rows stored and PUBLISHes sent). RSS = master + workers. "
+        'Reproduce: `make bench-ws` (`BENCH_ARGS="--rounds 2"` alternates the servers).'
     )
     add("")
     add(
