@@ -14,7 +14,7 @@ MO := $(PO:.po=.mo)
 .PHONY: test-mongo test-nginx mongo-venv mongo-server run-mongo
 .PHONY: jobs-smoke jobs-smoke-mongo worker beat run-asgi
 .PHONY: fuzz audit
-.PHONY: bench-access bench-jobs bench
+.PHONY: bench-access bench-jobs bench-ws bench
 .PHONY: messages check-messages compile-messages
 
 help:
@@ -30,8 +30,9 @@ help:
 	@echo "make worker / beat     a celery worker / the one beat (set CELERY_BROKER_URL and REDIS_URL)"
 	@echo "make fuzz              schemathesis against /api/schema on a live gunicorn (bounded, fixed seed)"
 	@echo "make audit             pip-audit --strict over requirements.txt"
-	@echo "make bench-access      warm /api/me/access vs a bare Django view on granian (wrk)"
-	@echo "make bench             load + faults + memory, all on 127.0.0.1 (~9 min): bench/RESULTS.md"
+	@echo "make bench-access      warm access + plans/courses vs a bare view, granian and gunicorn (wrk)"
+	@echo "make bench-ws          10k WebSockets, one notice each: uvicorn vs granian ASGI fan-out"
+	@echo "make bench             load + faults + memory + WebSockets on 127.0.0.1 (~15 min): bench/RESULTS.md"
 	@echo "make bench-jobs        expiry, token reset, history cleanup on 10k/100k rows: queries, memory"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make migrations        SQL migrations, then the MongoDB set (mongo-migrations)"
@@ -163,7 +164,8 @@ migrations: $(STAMP)
 mongo-migrations: $(STAMP)
 	DJANGO_SETTINGS_MODULE=etrainer.settings.mongo_offline $(MANAGE) makemigrations
 
-# Warm /api/me/access vs a bare Django JSON view on the same gunicorn (wrk; ~2 minutes).
+# Warm /api/me/access, /api/plans and /api/courses vs a bare Django JSON view, on granian and
+# gunicorn in the same interleaved rounds: ratios to bare and granian / gunicorn (wrk; ~5 minutes).
 bench-access: $(STAMP) $(MO)
 	$(BIN)/python bench/access.py $(BENCH_ARGS)
 
@@ -172,8 +174,14 @@ bench-access: $(STAMP) $(MO)
 bench-jobs: $(STAMP) $(MO)
 	$(BIN)/python bench/jobs.py $(BENCH_ARGS)
 
-# Load and resilience suite: throughput, Zipf cache hit rate, Redis/PostgreSQL/Celery faults,
-# worker memory; writes bench/RESULTS.md (~9 minutes, everything on 127.0.0.1).
+# 10,000 authenticated /ws/notifications sockets on uvicorn and granian's ASGI interface, one
+# notice each (notifications_create_many): connect time, fan-out p50/p99/max, RSS (~5 minutes).
+bench-ws: $(STAMP) $(MO)
+	$(BIN)/python bench/websocket.py $(BENCH_ARGS)
+
+# Load and resilience suite on granian with gunicorn beside it: throughput at 32/256/10,000
+# connections, Zipf cache hit rate, Redis/PostgreSQL/Celery faults, worker memory, WebSocket
+# fan-out; writes bench/RESULTS.md (~15 minutes, everything on 127.0.0.1).
 bench: $(STAMP) $(MO)
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 

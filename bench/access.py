@@ -1,22 +1,27 @@
-"""Warm /api/me/access against a bare Django JSON view on the same gunicorn (`make bench-access`).
+"""Warm /api/me/access and the cached lists against a bare Django JSON view, on granian and gunicorn
+in the same run (`make bench-access`).
 
 What it does, all on 127.0.0.1 and cleaned up afterwards (processes stopped by pid):
 1. starts its own redis-server on a free port and a temporary SQLite database;
 2. migrates it and seeds a few hundred learners, each with a subscription, a token account and a
-   course grant, and signs one JWT per learner;
-3. starts gunicorn with the project's gunicorn.conf.py (--no-control-socket), production settings
-   (DEBUG off) and a bench-only URLconf (bench/urls.py) that adds the bare view and two floors:
-   the bare view after one cache get (django+1get), and a DRF view after one (drf+1get);
-4. warms the access cache with one request per learner;
-5. drives the four endpoints with wrk and prints requests/s, p50 and p99 per measurement, the
+   course grant, a handful of plans and courses, and signs one JWT per learner;
+3. starts granian (etrainer/serve.py) and gunicorn (gunicorn.conf.py), both through
+   ``python -m etrainer.serve``, side by side on two ports, with production settings (DEBUG off)
+   and a bench-only URLconf (bench/urls.py) that adds the bare view and two floors: the bare view
+   after one cache get (django+1get), and a DRF view after one (drf+1get); only one of them is
+   under load at any time;
+4. warms the access cache with one request per learner on each;
+5. drives the endpoints with wrk and prints requests/s, p50 and p99 per measurement, the
    medians, and each endpoint's ratio to bare. The machine's speed drifts by tens of percent
    between windows of a few seconds, so each round measures bare before and after every other
-   endpoint (bare, access, bare, django+1get, bare, drf+1get, bare; the order of the three
-   rotates), and an endpoint's ratio in a round is its requests/s over the mean of the two bare
-   measurements around it; the headline is the median of those ratios over the rounds. Every
-   target gets the same Lua script that rotates the learners' Authorization headers (the other
-   views ignore them): wrk shares the two cores with gunicorn, so its own cost per request must
-   be the same on both sides of a ratio.
+   endpoint (bare, access, bare, plans, bare, ...; the order rotates), and an endpoint's ratio in
+   a round is its requests/s over the mean of the two bare measurements around it; the headline
+   is the median of those ratios over the rounds. Each round does this on every server in turn
+   (the server order alternates between rounds), so that a round also gives granian / gunicorn
+   per endpoint; its median over rounds is printed beside the ratios. Every target gets the same
+   Lua script that rotates the learners' Authorization headers (the other views ignore them): wrk
+   shares the two cores with the server, so its own cost per request must be the same on both
+   sides of a ratio.
    The shared rate limiter is off unless --ratelimit (then: huge limits, so that its cost is
    measured but nothing is refused). The access-cache TTLs are an hour unless
    --design-ttls, so that the checks stay warm for the whole run; each measurement prints Redis'
@@ -43,32 +48,40 @@ from django.utils import timezone
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import WEB_SERVERS  # noqa: E402
+from bench.harness import GRANIAN_BACKPRESSURE, WEB_SERVERS  # noqa: E402
 from testsupport.processes import RedisServer, free_port  # noqa: E402
 
 ACCESS_PATH = "/api/me/access"
 BARE_PATH = "/bench/bare"
 DRF_CACHE_PATH = "/bench/drf-cache"
 DJANGO_CACHE_PATH = "/bench/django-cache"
+PLANS_PATH = "/api/plans"
+COURSES_PATH = "/api/courses"
 TARGETS = {
     "bare": BARE_PATH,
     "access": ACCESS_PATH,
+    "plans": PLANS_PATH,
+    "courses": COURSES_PATH,
     "django+1get": DJANGO_CACHE_PATH,
     "drf+1get": DRF_CACHE_PATH,
 }
+SEED_PLANS = 4
+SEED_COURSES = 24
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=int, default=4, help="seconds per wrk measurement")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk measurement")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up per endpoint")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=0, help="server workers (0: per core)")
     parser.add_argument(
-        "--server", choices=sorted(WEB_SERVERS), default="granian", help="the WSGI server measured"
+        "--servers",
+        default="granian,gunicorn",
+        help="WSGI servers measured in the same run, comma-separated (the first is the headline)",
     )
     parser.add_argument("--keep-log", action="store_true", help="print gunicorn's log tail")
     parser.add_argument("--ratelimit", action="store_true", help="keep the shared rate limiter on")
@@ -93,6 +106,7 @@ def bench_environment(workdir: Path, redis_url: str, args: argparse.Namespace) -
         "DJANGO_MEDIA_ROOT": str(workdir / "media"),
         "RATELIMIT_ENABLE": "true" if args.ratelimit else "false",
         "RATELIMIT_DEFAULT": "1000000/m",
+        "GRANIAN_BACKPRESSURE": GRANIAN_BACKPRESSURE,  # see bench/harness.py
     }
     if not args.design_ttls:
         # Warm means warm: at the design TTLs every learner's AI-balance entry (60 s) expires in
@@ -119,7 +133,13 @@ def seed(users: int) -> list[str]:
 
     call_command("migrate", verbosity=0)
     plan = Plan.objects.create(code="basic", name="Basic", tier=1, ai_tokens_per_period=1000)
+    for tier in range(2, SEED_PLANS + 1):  # a realistic /api/plans: a few tiers
+        Plan.objects.create(code=f"tier{tier}", name=f"Tier {tier}", tier=tier)
     course = Course.objects.create(code="bench-course", title="Bench", min_tier=2)
+    Course.objects.bulk_create(  # and a realistic /api/courses catalogue
+        Course(code=f"course-{n}", title=f"Course {n}", min_tier=1 + n % SEED_PLANS)
+        for n in range(SEED_COURSES - 1)
+    )
     people = [User(email=f"bench{n}@example.com") for n in range(users)]
     for person in people:
         person.set_unusable_password()
@@ -188,7 +208,9 @@ def wrk(url: str, args: argparse.Namespace, duration: int, script: Path | None) 
         "p99": _latency_ms(output, "99"),
         "non2xx": int(bad.group(1)) if bad else 0,
         "requests": int(requests.group(1)) if requests else 0,
-        "wrk_us": wrk_cpu / int(requests.group(1)) * 1e6 if requests else float("nan"),
+        "wrk_us": wrk_cpu / int(requests.group(1)) * 1e6
+        if requests and int(requests.group(1))
+        else float("nan"),
         "socket_errors": errors.group(0) if errors else "",
     }
 
@@ -206,38 +228,44 @@ def _stat_seconds(pid: int, fields: tuple[int, ...]) -> float:
     return sum(int(values[field - 3]) for field in fields) / _TICK
 
 
-def server_cpu(gunicorn_pid: int, redis_pid: int) -> tuple[float, float]:
-    """CPU seconds used so far by gunicorn's workers (live ones plus those reaped by the master,
-    which max_requests recycles) and by redis-server."""
-    children = Path(f"/proc/{gunicorn_pid}/task/{gunicorn_pid}/children").read_text().split()
-    workers = _stat_seconds(gunicorn_pid, (16, 17)) + sum(
+def server_cpu(server_pid: int, redis_pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server's master and workers (live ones plus those the master
+    reaped) and by redis-server."""
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    workers = _stat_seconds(server_pid, (14, 15, 16, 17)) + sum(
         _stat_seconds(int(pid), (14, 15)) for pid in children
     )
     return workers, _stat_seconds(redis_pid, (14, 15))
 
 
-def run_rounds(base: str, scripts: dict[str, Path], args, pids, redis_url) -> tuple[dict, dict]:
-    """Per round: bare, X, bare, Y, bare, Z, bare. Returns every measurement per endpoint, and
-    per endpoint other than bare its ratio to the mean of the bare measurements around it."""
-    for lua in scripts.values():
-        wrk(base, args, args.warmup, lua)
-    results: dict[str, list[dict]] = {name: [] for name in scripts}
-    others = [name for name in scripts if name != "bare"]
-    ratios: dict[str, list[float]] = {name: [] for name in others}
+class Measured:
+    """One server under test: its base URL, the pids whose CPU is counted, every measurement."""
 
-    def measure(round_no: int, name: str) -> dict:
-        cpu_before, misses_before = server_cpu(*pids), keyspace_misses(redis_url)
-        figures = wrk(base, args, args.duration, scripts[name])
-        cpu_after, misses_after = server_cpu(*pids), keyspace_misses(redis_url)
+    def __init__(self, name: str, base: str, pids: tuple[int, int]) -> None:
+        self.name, self.base, self.pids = name, base, pids
+        self.results: dict[str, list[dict]] = {target: [] for target in TARGETS}
+        self.ratios: dict[str, list[float]] = {t: [] for t in TARGETS if t != "bare"}
+        # per round: requests/s of each endpoint (bare: the mean of its measurements)
+        self.per_round: list[dict[str, float]] = []
+
+
+def run_round(server: Measured, round_no: int, scripts: dict[str, Path], args, redis_url) -> None:
+    """bare, X, bare, Y, bare, ... on one server; the order of the others rotates per round."""
+    others = [name for name in scripts if name != "bare"]
+
+    def measure(name: str) -> dict:
+        cpu_before, misses_before = server_cpu(*server.pids), keyspace_misses(redis_url)
+        figures = wrk(server.base, args, args.duration, scripts[name])
+        cpu_after, misses_after = server_cpu(*server.pids), keyspace_misses(redis_url)
         figures["misses"] = misses_after - misses_before
         served = figures["requests"] or 1
-        figures["gunicorn_us"] = (cpu_after[0] - cpu_before[0]) / served * 1e6
+        figures["server_us"] = (cpu_after[0] - cpu_before[0]) / served * 1e6
         figures["redis_us"] = (cpu_after[1] - cpu_before[1]) / served * 1e6
-        results[name].append(figures)
+        server.results[name].append(figures)
         print(
-            f"round {round_no + 1} {name:<11} {figures['rps']:8.0f} req/s  "
+            f"round {round_no + 1} {server.name:<8} {name:<11} {figures['rps']:8.0f} req/s  "
             f"p50 {figures['p50']:6.2f} ms  p99 {figures['p99']:6.2f} ms  "
-            f"CPU us/req: gunicorn {figures['gunicorn_us']:4.0f} "
+            f"CPU us/req: server {figures['server_us']:4.0f} "
             f"redis {figures['redis_us']:3.0f} wrk {figures['wrk_us']:3.0f}  "
             f"key misses {figures['misses']}"
             + (f"  NON-2XX {figures['non2xx']}" if figures["non2xx"] else "")
@@ -246,49 +274,94 @@ def run_rounds(base: str, scripts: dict[str, Path], args, pids, redis_url) -> tu
         )
         return figures
 
+    shift = round_no % len(others)
+    bare_before = measure("bare")
+    bares = [bare_before["rps"]]
+    this_round: dict[str, float] = {}
+    for name in others[shift:] + others[:shift]:
+        figures = measure(name)
+        bare_after = measure("bare")
+        bares.append(bare_after["rps"])
+        around = (bare_before["rps"] + bare_after["rps"]) / 2
+        server.ratios[name].append(figures["rps"] / around)
+        this_round[name] = figures["rps"]
+        bare_before = bare_after
+    this_round["bare"] = statistics.mean(bares)
+    server.per_round.append(this_round)
+
+
+def run_rounds(servers: list[Measured], scripts: dict[str, Path], args, redis_url) -> None:
+    """Every round runs every server once; the server order alternates between rounds."""
+    for server in servers:
+        for lua in scripts.values():
+            wrk(server.base, args, args.warmup, lua)
     for round_no in range(args.rounds):
-        shift = round_no % len(others)
-        bare_before = measure(round_no, "bare")
-        for name in others[shift:] + others[:shift]:
-            figures = measure(round_no, name)
-            bare_after = measure(round_no, "bare")
-            ratios[name].append(figures["rps"] / ((bare_before["rps"] + bare_after["rps"]) / 2))
-            bare_before = bare_after
-    return results, ratios
+        order = servers if round_no % 2 == 0 else servers[::-1]
+        for server in order:
+            run_round(server, round_no, scripts, args, redis_url)
 
 
-def report(results: dict[str, list[dict]], ratios: dict[str, list[float]]) -> None:
+CALIBRATIONS = (
+    ("access", "  target >= 0.60"),
+    ("plans", "  target >= 0.50"),
+    ("courses", "  target >= 0.50"),
+    ("django+1get", "  (floor: Django view + one cache get)"),
+    ("drf+1get", "  (DRF view + one cache get)"),
+)
+
+
+def report_server(server: Measured) -> dict:
     medians = {
         name: {
             key: statistics.median(r[key] for r in rounds)
-            for key in ("rps", "p50", "p99", "gunicorn_us", "redis_us")
+            for key in ("rps", "p50", "p99", "server_us", "redis_us")
         }
-        for name, rounds in results.items()
+        for name, rounds in server.results.items()
     }
-    print("\nmedians over measurements")
+    print(f"\n{server.name}: medians over measurements")
     for name, figures in medians.items():
         print(
             f"  {name:<11} {figures['rps']:8.0f} req/s  p50 {figures['p50']:6.2f} ms  "
-            f"p99 {figures['p99']:6.2f} ms  server CPU {figures['gunicorn_us']:4.0f} us/req "
+            f"p99 {figures['p99']:6.2f} ms  server CPU {figures['server_us']:4.0f} us/req "
             f"(+ redis {figures['redis_us']:3.0f})"
         )
-    print("throughput / the bare measurements around it, median over rounds:")
-    calibrations = (
-        ("access", "  target >= 0.60"),
-        ("django+1get", "  (floor: Django view + one cache get)"),
-        ("drf+1get", "  (DRF view + one cache get)"),
-    )
-    for name, target in calibrations:
-        per_round = ratios[name]
-        print(f"  {name} / bare: {statistics.median(per_round):.2f} (per round: "
+    print(f"{server.name}: throughput / the bare measurements around it, median over rounds:")
+    ratios = {}
+    for name, target in CALIBRATIONS:
+        per_round = server.ratios[name]
+        ratios[name] = statistics.median(per_round)
+        print(f"  {name} / bare: {ratios[name]:.2f} (per round: "
               + ", ".join(f"{r:.2f}" for r in per_round) + ")" + target)  # fmt: skip
-    to_floor = [a / f for a, f in zip(ratios["access"], ratios["django+1get"], strict=True)]
+    to_floor = [
+        a / f for a, f in zip(server.ratios["access"], server.ratios["django+1get"], strict=True)
+    ]
     print(
         f"  access / django+1get: {statistics.median(to_floor):.2f} "
         "(the hot path against the cheapest Django view that reads Redis once)"
     )
-    bad = sum(r["non2xx"] for rounds in results.values() for r in rounds)
+    bad = sum(r["non2xx"] for rounds in server.results.values() for r in rounds)
     print(f"  non-2xx responses: {bad}")
+    return {"medians": medians, "ratios": ratios, "non2xx": bad}
+
+
+def report_between(first: Measured, second: Measured) -> dict:
+    """first / second requests/s per endpoint and round (the same round: the same few minutes)."""
+    print(f"\n{first.name} / {second.name} requests/s, per round, median over rounds:")
+    out = {}
+    for name in TARGETS:
+        pairs = zip(first.per_round, second.per_round, strict=True)
+        per_round = [a[name] / b[name] for a, b in pairs]
+        out[name] = statistics.median(per_round)
+        print(f"  {name:<11} {out[name]:.2f} (per round: "
+              + ", ".join(f"{r:.2f}" for r in per_round) + ")")  # fmt: skip
+    return out
+
+
+def report(servers: list[Measured]) -> dict:
+    summary = {"servers": {s.name: report_server(s) for s in servers}}
+    if len(servers) > 1:
+        summary["between"] = report_between(servers[0], servers[1])
+    return summary
 
 
 def redis_info_stats(url: str) -> dict:
@@ -312,31 +385,38 @@ def redis_stats(url: str) -> str:
 
 def main() -> int:
     args = parse_args()
+    names = [name.strip() for name in args.servers.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(WEB_SERVERS))
+    if unknown or not names:
+        raise SystemExit(f"--servers: choose among {', '.join(sorted(WEB_SERVERS))}")
     workdir = Path(tempfile.mkdtemp(prefix="etr-bench-"))
     redis = RedisServer().start()
-    server = None
+    started: list = []
     try:
         env = bench_environment(workdir, redis.url, args)
         os.environ.update(env)
         (workdir / "prometheus").mkdir()
         tokens = seed(args.users)
-        server = WEB_SERVERS[args.server](free_port(), workdir, env, "access").start()
-        base = server.url
-        statuses = {get(base + ACCESS_PATH, token) for token in tokens}
-        print(
-            f"{args.users} learners warmed (statuses {sorted(statuses)}); {args.server} on {base}"
-        )
+        measured = []
+        for name in names:
+            server_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"prometheus-{name}")}
+            server = WEB_SERVERS[name](free_port(), workdir, server_env, "access").start()
+            started.append(server)
+            statuses = {get(server.url + ACCESS_PATH, token) for token in tokens}
+            print(f"{args.users} learners warmed on {name} {server.url} (statuses "
+                  f"{sorted(statuses)}), workers {len(server.workers())}")  # fmt: skip
+            measured.append(Measured(name, server.url, (server.process.pid, redis.process.pid)))
         scripts = {name: workdir / f"{name}.lua" for name in TARGETS}
         for name, target in TARGETS.items():
             write_lua(scripts[name], tokens, target)
-        pids = (server.process.pid, redis.process.pid)
-        report(*run_rounds(base, scripts, args, pids, redis.url))
+        run_rounds(measured, scripts, args, redis.url)
+        report(measured)
         print(f"  redis: {redis_stats(redis.url)}")
     finally:
-        if server is not None:
+        for server in started:
             server.stop()
             log = server.log_text()
-            print(f"  Redis breaker trips logged by {args.server}: {log.count('breaker open')}")
+            print(f"  Redis breaker trips logged by {server.name}: {log.count('breaker open')}")
             if args.keep_log:
                 print(log[-4000:])
         redis.cleanup()

@@ -6,6 +6,7 @@ Everything listens on 127.0.0.1 only and is stopped by pid by its owner (bench/r
 import json
 import os
 import re
+import resource
 import subprocess
 import time
 import urllib.error
@@ -21,6 +22,8 @@ BARE_PATH = "/bench/bare"
 ACCESS_PATH = "/api/me/access"
 CONSUME_PATH = "/api/ai-tokens/consume"
 EXAMS_PATH = "/api/exams/history"
+PLANS_PATH = "/api/plans"
+COURSES_PATH = "/api/courses"
 HUGE_QUOTA = 2_000_000_000  # PositiveIntegerField: fits PostgreSQL's integer
 
 
@@ -31,8 +34,28 @@ def log(message: str) -> None:
 # --- environment, seeding ---------------------------------------------------------------------
 
 
+def somaxconn() -> int:
+    try:
+        return int(Path("/proc/sys/net/core/somaxconn").read_text())
+    except (OSError, ValueError):
+        return 4096
+
+
+LISTEN_BACKLOG = somaxconn()
+GRANIAN_BACKPRESSURE = "128"
+
+
+def raise_nofile() -> int:
+    """RLIMIT_NOFILE up to its hard limit in this process (wrk and the servers inherit it): one
+    descriptor per connection at -c10000."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
 def bench_environment(workdir: Path, database_url: str, redis_url: str) -> dict[str, str]:
-    """The gunicorn environment of the throughput runs: limits on but raised out of the way."""
+    """The web servers' environment of the throughput runs: limits on but raised out of the way."""
     return {
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_SECRET_KEY": "bench-" + os.urandom(24).hex(),
@@ -45,7 +68,19 @@ def bench_environment(workdir: Path, database_url: str, redis_url: str) -> dict[
         "GUNICORN_ACCESS_LOG": "",
         "GUNICORN_LOG_LEVEL": "warning",
         "GUNICORN_MAX_REQUESTS": "0",  # no recycling: the memory slope is real, no restart noise
+        "GRANIAN_WORKERS_LIFETIME": "0",  # the same for granian (lifetime and RSS recycling off)
+        "GRANIAN_WORKERS_MAX_RSS": "0",
+        "GRANIAN_ACCESS_LOG": "0",
+        "GRANIAN_LOG_LEVEL": "warning",
+        # 10,000 connections at once: the listen queue at the kernel's cap (net.core.somaxconn)
+        "GRANIAN_BACKLOG": str(LISTEN_BACKLOG),
+        "GUNICORN_BACKLOG": str(LISTEN_BACKLOG),
+        # granian's default backpressure (backlog / workers) with one blocking thread stopped
+        # answering altogether at 256 connections on this branch (workers had to be killed);
+        # a bound on the requests each worker takes in keeps it serving. See bench/RESULTS.md.
+        "GRANIAN_BACKPRESSURE": GRANIAN_BACKPRESSURE,
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
+        "DJANGO_MEDIA_ROOT": str(workdir / "media"),  # production settings require one
         "RATELIMIT_ENABLE": "true",
         "RATELIMIT_DEFAULT": "100000000/m",
         "RATELIMIT_AI": "100000000/m",
@@ -203,8 +238,12 @@ def _latency_ms(output: str, percentile: str) -> float:
 WRK_THREADS = 2
 
 
-def wrk_command(url: str, connections: int, duration: int, script: Path | None) -> list[str]:
+def wrk_command(
+    url: str, connections: int, duration: int, script: Path | None, timeout: int | None = None
+) -> list[str]:
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if timeout:
+        command.append(f"--timeout={timeout}s")
     if script:
         command += ["-s", str(script)]
     return [*command, url]
@@ -240,9 +279,15 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-def wrk(url: str, connections: int, duration: int, script: Path | None = None) -> dict:
-    command = wrk_command(url, connections, duration, script)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30)
+def wrk(
+    url: str,
+    connections: int,
+    duration: int,
+    script: Path | None = None,
+    timeout: int | None = None,
+) -> dict:
+    command = wrk_command(url, connections, duration, script, timeout)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     return parse_wrk(result.stdout + result.stderr)
 
 

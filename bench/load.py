@@ -10,7 +10,9 @@ from bench.harness import (
     ACCESS_PATH,
     BARE_PATH,
     CONSUME_PATH,
+    COURSES_PATH,
     EXAMS_PATH,
+    PLANS_PATH,
     log,
     metric_values,
     metrics_text,
@@ -35,6 +37,8 @@ def endpoint_scripts(workdir: Path, tokens: list[str], course: str) -> dict[str,
             workdir / "consume.lua", tokens, CONSUME_PATH, method="POST", body='{"amount": 1}'
         ),
         "exam list": write_rotating(workdir / "exams.lua", tokens, EXAMS_PATH),
+        "plans list": write_rotating(workdir / "plans.lua", tokens, PLANS_PATH),
+        "courses list": write_rotating(workdir / "courses.lua", tokens, COURSES_PATH),
     }
 
 
@@ -45,51 +49,92 @@ def endpoint_urls(base: str, course: str) -> dict[str, str]:
         "course check (warm)": base + f"/api/courses/{course}/access",
         "token consume": base + CONSUME_PATH,
         "exam list": base + EXAMS_PATH,
+        "plans list": base + PLANS_PATH,
+        "courses list": base + COURSES_PATH,
     }
 
 
 def throughput_matrix(
-    base: str,
+    bases: dict[str, str],
     scripts: dict[str, Path | None],
     course: str,
     plan: dict[int, int],
     duration: int,
     warmup: int,
-    rewarm: Callable[[], object] | None = None,
+    rewarm: Callable[[str], object] | None = None,
 ) -> dict:
-    """plan: connections -> rounds. Per level: a warm-up per endpoint, then rotating rounds.
+    """bases: server name -> base URL, all up at once (only one under load at any time).
+    plan: connections -> rounds. Per level: a warm-up per endpoint and server, then rounds; in a
+    round every server runs every endpoint (endpoint order rotating, server order alternating), so
+    that a round gives each endpoint's ratio to bare and each server's ratio to the other.
 
-    A "(warm)" round first calls ``rewarm`` (one read of each learner's entries): at the design
-    TTLs the AI-balance entries of learners warmed together expire together (60 s), and a round
-    that met that wave would measure cold reads. The cache misses during each such round are
-    recorded, so the report can show that warm meant warm."""
-    urls = endpoint_urls(base, course)
+    A "(warm)" round first calls ``rewarm(base)`` (one read of each learner's entries): at the
+    design TTLs the AI-balance entries of learners warmed together expire together (60 s), and a
+    round that met that wave would measure cold reads. The cache misses during each such round
+    are recorded, so the report can show that warm meant warm."""
     names = list(scripts)
-    results: dict[int, dict[str, list[dict]]] = {}
+    servers = list(bases)
+    results: dict[str, dict[int, dict[str, list[dict]]]] = {s: {} for s in servers}
     loads: dict[int, list[float]] = {}
     for connections, rounds in plan.items():
-        for name in names:
-            wrk(urls[name], connections, warmup, scripts[name])
-        results[connections] = {name: [] for name in names}
+        for server in servers:
+            urls = endpoint_urls(bases[server], course)
+            for name in names:
+                wrk(urls[name], connections, warmup, scripts[name])
+            results[server][connections] = {name: [] for name in names}
         loads[connections] = []
         for round_no in range(rounds):
             order = names[round_no % len(names) :] + names[: round_no % len(names)]
-            for name in order:
-                warm_round = rewarm is not None and "(warm)" in name
-                if warm_round:
-                    rewarm()
-                    before = cache_counts(base)
-                figures = wrk(urls[name], connections, duration, scripts[name])
-                if warm_round:
-                    figures["cache_misses"] = cache_misses(before, cache_counts(base))
-                results[connections][name].append(figures)
-                log(
-                    f"c={connections:<3} round {round_no + 1} {name:<20} {figures['rps']:7.0f} "
-                    f"req/s p50 {figures['p50']:7.2f} p99 {figures['p99']:7.2f} ms "
-                    f"errors {figures['non2xx']}+{figures['socket_errors']}"
-                )
+            for server in servers if round_no % 2 == 0 else servers[::-1]:
+                base = bases[server]
+                urls = endpoint_urls(base, course)
+                for name in order:
+                    warm_round = rewarm is not None and "(warm)" in name
+                    if warm_round:
+                        rewarm(base)
+                        before = cache_counts(base)
+                    figures = wrk(urls[name], connections, duration, scripts[name])
+                    if warm_round:
+                        figures["cache_misses"] = cache_misses(before, cache_counts(base))
+                    results[server][connections][name].append(figures)
+                    log(
+                        f"c={connections:<3} round {round_no + 1} {server:<8} {name:<20} "
+                        f"{figures['rps']:7.0f} req/s p50 {figures['p50']:7.2f} p99 "
+                        f"{figures['p99']:7.2f} ms errors {figures['non2xx']}+"
+                        f"{figures['socket_errors']}"
+                    )
             loads[connections].append(os.getloadavg()[0])
     return {"rounds": results, "loads": loads}
+
+
+def many_connections(
+    bases: dict[str, str], script: Path, path: str, connections: int, duration: int
+) -> dict[str, dict]:
+    """One long wrk run per server with ``connections`` open at once (wrk's --timeout 10s)."""
+    out = {}
+    for server, base in bases.items():
+        figures = wrk(base + path, connections, duration, script, timeout=10)
+        log(
+            f"c={connections} {server:<8} {figures['rps']:7.0f} req/s p50 {figures['p50']:7.2f} "
+            f"p99 {figures['p99']:7.2f} ms errors {figures['non2xx']}+{figures['socket_errors']} "
+            f"({figures['socket_detail'] or 'no socket errors'})"
+        )
+        out[server] = figures
+    return out
+
+
+def server_ratios(rounds: dict, first: str, second: str) -> dict[int, dict[str, dict]]:
+    """first / second requests/s per level, endpoint and round (the same round: the same few
+    minutes of the machine), with the median over rounds."""
+    out: dict[int, dict[str, dict]] = {}
+    for connections, per in rounds[first].items():
+        out[connections] = {}
+        for name, measured in per.items():
+            others = rounds[second][connections][name]
+            ratios = [a["rps"] / b["rps"] if b["rps"] else float("nan")
+                      for a, b in zip(measured, others, strict=True)]  # fmt: skip
+            out[connections][name] = {"median": statistics.median(ratios), "per_round": ratios}
+    return out
 
 
 def medians(rounds: list[dict]) -> dict:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 ACCESS = "access check (warm)"
 BARE = "bare Django JSON"
+PLANS = "plans list"
+COURSES = "courses list"
 
 
 def _f(value, digits: int = 1) -> str:
@@ -35,11 +37,18 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def headline_level(r: dict) -> int:
+    """The connection level with the most rounds (256 in the default plan)."""
+    levels = {int(c): per for c, per in r["throughput"].items()}
+    return max(levels, key=lambda c: (levels[c][BARE]["rounds"], c))
+
+
 def write_report(r: dict, path: Path) -> None:
     lines: list[str] = []
     add = lines.append
     tp = {int(c): per for c, per in r["throughput"].items()}
-    ratio_128 = tp[128][ACCESS]["rps"] / tp[128][BARE]["rps"]
+    H = headline_level(r)  # the level the done-when ratios are read at
+    ratio_h = tp[H][ACCESS]["rps"] / tp[H][BARE]["rps"]
     errors_256 = {name: f["error_rate"] for name, f in tp[256].items()}
     worst_256 = max(errors_256.values())
     zipf_rate = r["zipf"]["cache"]["rate"]
@@ -56,19 +65,28 @@ def write_report(r: dict, path: Path) -> None:
         f"Run of {r.get('started_at') or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{r['total_s']:.0f} s in all, "
         f"on {r['cpus']} cores of a shared virtual machine (its speed drifts from minute to "
-        f"minute; the suite's own wrk, gunicorn and servers load it): load average (1/5/15 min) "
+        f"minute; the suite's own wrk, web servers and databases load it, and so may other "
+        f"work on the same machine): load average (1/5/15 min) "
         f"{_load(r['load_start'])} at the start, {_load(r['load_end'])} at the end; absolute "
         "figures are noisy, the ratios taken in this one run are what count."
     )
     add(
-        f"Python {v['python']}, Django {v['django']}, gunicorn {v['gunicorn']} "
-        f"(worker class **{r['worker_class']}**, {r['workers']} workers = one per core, "
-        "gunicorn.conf.py), PostgreSQL "
+        f"Python {v['python']}, Django {v['django']}, **granian {v.get('granian', '?')}** "
+        f"(the headline server: `python -m etrainer.serve`, {r['workers']} workers = one per "
+        f"core, one blocking thread each), gunicorn {v['gunicorn']} beside it for the comparison "
+        f"(gunicorn.conf.py, {r.get('compare_workers', '?')} sync workers), PostgreSQL "
         f"{v['postgres']} (throwaway cluster, fsync off), Redis {v['redis']}, wrk {v['wrk']} "
         "(2 threads, on the same cores). Settings: `bench.settings` (production, DEBUG off) with "
         f"{r['args']['users']:,} seeded learners; rate limiter **on** with the limits raised "
         "(`RATELIMIT_DEFAULT=RATELIMIT_AI=100000000/m`) except in the production-limits run; "
-        "worker recycling off (`GUNICORN_MAX_REQUESTS=0`) except in that run too."
+        "worker recycling off (`GUNICORN_MAX_REQUESTS=0`, `GRANIAN_WORKERS_LIFETIME=0`, "
+        "`GRANIAN_WORKERS_MAX_RSS=0`) except in that run too; listen backlog "
+        f"{r.get('backlog', 4096)} (the kernel's `net.core.somaxconn`), RLIMIT_NOFILE "
+        f"{r.get('nofile', '?')} for wrk and the servers; granian with "
+        f"`GRANIAN_BACKPRESSURE={r.get('backpressure', 128)}` (with its default, backlog / "
+        "workers, and one blocking thread, granian stopped answering at 256 connections on "
+        "this code: see the note below the throughput table). **Branch code**: a run of the branch "
+        "that produced it, not of the merged main, unless said otherwise."
     )
     add("")
     add("## Done-when figures")
@@ -76,10 +94,34 @@ def write_report(r: dict, path: Path) -> None:
     add("| target | measured | |")
     add("| --- | --- | --- |")
     add(
-        f"| warm access ≥ 0.6 x bare req/s at 128 connections | "
-        f"{ratio_128:.2f} x ({_f(tp[128][ACCESS]['rps'], 0)} vs {_f(tp[128][BARE]['rps'], 0)} "
-        f"req/s, medians of {tp[128][ACCESS]['rounds']} rounds) | {_verdict(ratio_128 >= 0.6)} |"
+        f"| warm access ≥ 0.6 x bare req/s at {H} connections (granian) | "
+        f"{ratio_h:.2f} x ({_f(tp[H][ACCESS]['rps'], 0)} vs {_f(tp[H][BARE]['rps'], 0)} "
+        f"req/s, medians of {tp[H][ACCESS]['rounds']} rounds) | {_verdict(ratio_h >= 0.6)} |"
     )
+    for name in (PLANS, COURSES):
+        if name in tp[H]:
+            ratio = tp[H][name]["rps"] / tp[H][BARE]["rps"]
+            add(
+                f"| {name} ≥ 0.5 x bare at {H} connections (granian) | {ratio:.2f} x "
+                f"({_f(tp[H][name]['rps'], 0)} req/s) | {_verdict(ratio >= 0.5)} |"
+            )
+    between = r.get("server_ratios", {})
+    if between:
+        level = between.get(str(H)) or between.get(H) or {}
+        if ACCESS in level:
+            add(
+                f"| granian / gunicorn, warm access, {H} connections (median of per-round "
+                f"ratios) | {level[ACCESS]['median']:.2f} x; bare view "
+                f"{level[BARE]['median']:.2f} x | |"
+            )
+    many = r.get("many") or {}
+    for server, f in many.items():
+        errors = f["non2xx"] + f["socket_errors"]
+        add(
+            f"| 0 errors at {r.get('many_connections', 10000):,} connections ({server}) | "
+            f"{errors} errors of {f['requests']:,} ({f['socket_detail'] or 'no socket errors'}), "
+            f"{_f(f['rps'], 0)} req/s, p99 {_f(f['p99'], 0)} ms | {_verdict(errors == 0)} |"
+        )
     add(
         f"| 0 % errors at 256 connections | worst endpoint {_pct(worst_256, 3)} "
         f"({', '.join(f'{n}: {_pct(e, 3)}' for n, e in errors_256.items())}) | "
@@ -102,14 +144,16 @@ def write_report(r: dict, path: Path) -> None:
     )
     add("")
 
-    _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope)
+    _misses(r, add, ratio_h, worst_256, zipf_rate, redis_failed, worst_slope)
 
     add("## Throughput and latency")
     add("")
     add(
-        "`wrk -t2 -cN -d10s --latency` after a 2 s warm-up per endpoint and level; endpoints "
-        "rotated round by round; 128 connections: medians of "
-        f"{tp[128][ACCESS]['rounds']} rounds, 32 and 256: one round each (the 10-minute budget). "
+        f"`wrk -t2 -cN -d{r['args']['duration']}s --latency` after a 2 s warm-up per endpoint "
+        "and level; endpoints "
+        f"rotated round by round; {H} connections: medians of "
+        f"{tp[H][ACCESS]['rounds']} rounds, other levels one round each (the time budget); "
+        "granian and gunicorn run every endpoint in each round, server order alternating. "
         "Errors = non-2xx + socket errors (connect/read/write/timeout) from wrk's output. "
         f"JWTs of {r['args']['hot_users']:,} learners rotated by a Lua script; access and course "
         "caches warmed first; each learner's quota is 2·10⁹ tokens so consume never answers 409."
@@ -128,11 +172,20 @@ def write_report(r: dict, path: Path) -> None:
     add("")
     per_round = ", ".join(
         f"{a / b:.2f}"
-        for a, b in zip(
-            tp[128][ACCESS]["per_round_rps"], tp[128][BARE]["per_round_rps"], strict=True
-        )
+        for a, b in zip(tp[H][ACCESS]["per_round_rps"], tp[H][BARE]["per_round_rps"], strict=True)
     )
-    add(f"Access / bare at 128 connections per round: {per_round}.")
+    add(f"Access / bare at {H} connections per round (granian): {per_round}.")
+    add("")
+    add(
+        "**granian's backpressure.** With `etrainer/serve.py`'s defaults (`GRANIAN_BACKPRESSURE` "
+        "unset: granian uses backlog / workers, here 1,024 or more per worker) and one blocking "
+        "thread per worker, `wrk -c256` on the bare view got **0 responses** (128 connections "
+        "were fine) and the workers then refused to stop gracefully (killed after the kill "
+        "timeout). The bench therefore sets `GRANIAN_BACKPRESSURE="
+        f"{r.get('backpressure', 128)}`, with which every level above serves. The production "
+        "default in etrainer/serve.py should get such a bound too (not changed here: serve.py "
+        "is the WSGI server helper's)."
+    )
     loads = {int(c): v for c, v in r["throughput_loads"].items()}
     add(
         "Load average (1 min) after each round: "
@@ -140,6 +193,10 @@ def write_report(r: dict, path: Path) -> None:
         + "."
     )
     add("")
+
+    _servers_section(r, add)
+    _many_section(r, add)
+    websocket_section(r.get("websocket"), add)
 
     add("## Mixed workload, Zipf users: cache hit rate")
     add("")
@@ -154,7 +211,8 @@ def write_report(r: dict, path: Path) -> None:
     add("")
     add(
         "Steady window, right after 40 s of the same Zipf traffic from a cold cache: "
-        f"`wrk -t2 -c32 -d10s` after a 2 s warm-up: {_f(z['rps'], 0)} req/s, p50 "
+        f"`wrk -t2 -c32 -d{r['args']['duration']}s` after a 2 s warm-up: {_f(z['rps'], 0)} "
+        "req/s, p50 "
         f"{_f(z['p50'], 2)} ms, p99 {_f(z['p99'], 2)} ms, errors {z['non2xx']} + "
         f"{z['socket_errors']} of {z['requests']:,}; load average {z['load']:.2f}."
     )
@@ -238,7 +296,7 @@ def write_report(r: dict, path: Path) -> None:
         add(f"- {check}")
     add("")
 
-    add("## Memory per gunicorn worker")
+    add("## Memory per granian worker")
     add("")
     m = r["memory"]
     add(
@@ -248,7 +306,8 @@ def write_report(r: dict, path: Path) -> None:
         "request count from `etrainer_process_requests_served{pid}` on /metrics; slope = least "
         "squares of RSS against the worker's own count, past its first 10 k requests (imports, "
         "connection and template caches settle there) and over the last half of its requests. "
-        "Worker recycling off (`GUNICORN_MAX_REQUESTS=0`) so nothing hides a leak; same pids "
+        "Worker recycling off (`GRANIAN_WORKERS_LIFETIME=0`, `GRANIAN_WORKERS_MAX_RSS=0`) so "
+        "nothing hides a leak; same pids "
         f"throughout: {m['pids_before'] == m['pids_after']}. Idle = no load for 3 s."
     )
     add("")
@@ -268,9 +327,10 @@ def write_report(r: dict, path: Path) -> None:
     add("## Production rate limits on")
     add("")
     add(
-        "A second gunicorn with the production defaults (`RATELIMIT_DEFAULT=300/m`, "
-        "`RATELIMIT_AI=30/m`, worker recycling every 10 000 ± 1 000 requests), `wrk -t2 -c128 "
-        f"-d10s` after a 2 s warm-up; the access check rotates {r['args']['hot_users']:,} "
+        "A second granian with the production defaults (`RATELIMIT_DEFAULT=300/m`, "
+        "`RATELIMIT_AI=30/m`, worker recycling by lifetime and RSS as configured), `wrk -t2 -c128 "
+        f"-d{r['args']['duration']}s` after a 2 s warm-up; the access check rotates "
+        f"{r['args']['hot_users']:,} "
         f"learners (a realistic spread), consume only {r.get('prod_consume_users', 20)} (so that "
         "each of them passes 30 a minute within the 12 s and the refusals show):"
     )
@@ -298,10 +358,10 @@ def write_report(r: dict, path: Path) -> None:
         add("## Calibration: the rate limiter's cost")
         add("")
         add(
-            "A third gunicorn, identical but `RATELIMIT_ENABLE=false`, one 10 s run each at 128 "
+            "A third granian, identical but `RATELIMIT_ENABLE=false`, one run each at 128 "
             f"connections: bare {_f(b['rps'], 0)} req/s, warm access check {_f(a['rps'], 0)} "
             f"req/s (p50 {_f(a['p50'], 2)} ms, p99 {_f(a['p99'], 2)} ms): ratio "
-            f"**{a['rps'] / b['rps']:.2f}** without the limiter, against {ratio_128:.2f} with it "
+            f"**{a['rps'] / b['rps']:.2f}** without the limiter, against {ratio_h:.2f} with it "
             "(the limiter's counter travels in the same write as the access MGET, so the "
             "difference is the two extra commands and the limiter's bookkeeping; a difference "
             "this small is within one noisy round on a shared machine)."
@@ -330,15 +390,128 @@ def write_report(r: dict, path: Path) -> None:
         "What `bench/run_all.py` runs, in order (every server on 127.0.0.1, stopped by pid): "
         "`initdb`/`pg_ctl start` (throwaway cluster) + `redis-server` (testsupport); "
         "`migrate` and bulk-created seed in-process; "
-        "`gunicorn -c gunicorn.conf.py --no-control-socket --bind 127.0.0.1:PORT "
-        "etrainer.wsgi:application` with `DJANGO_SETTINGS_MODULE=bench.settings`; then the "
-        "wrk invocations named above (`wrk -t2 -c{32,64,128,256} -d{2,10,20}s --latency "
+        "`python -m etrainer.serve` (granian; `WEB_SERVER=gunicorn` for the comparison server, "
+        "gunicorn.conf.py) on 127.0.0.1:PORT with `DJANGO_SETTINGS_MODULE=bench.settings`; then "
+        "the wrk invocations named above (`wrk -t2 -c{32,64,128,256,10000} -d{2,10,15,20}s "
+        "--latency "
         "-s <generated Lua> URL`); `python -m testsupport.jobs_smoke`; "
         "`pg_ctl stop -m fast` / `start`; "
-        "`kill -9 <redis pid>`."
+        "`kill -9 <redis pid>`; `python bench/websocket.py --users 10000` (its own redis-server "
+        "and SQLite; `make bench-ws` runs it alone)."
     )
     add("")
     path.write_text("\n".join(lines) + "\n")
+
+
+def _servers_section(r: dict, add) -> None:
+    by_server = r.get("throughput_by_server")
+    ratios = r.get("server_ratios")
+    if not by_server or not ratios:
+        return
+    add("## granian and gunicorn in the same run")
+    add("")
+    add(
+        "The same endpoints, levels and rounds as above, gunicorn (gunicorn.conf.py, sync "
+        "workers) measured in each round right before or after granian (order alternating). "
+        "Ratio = granian req/s / gunicorn req/s of the same round; the median over rounds. "
+        "Reproduce: `make bench` (this table), or `make bench-access` (warm access, plans, "
+        "courses and the floors against bare, both servers, ~5 min)."
+    )
+    add("")
+    add("| endpoint | conns | granian req/s | gunicorn req/s | granian / gunicorn | "
+        "granian p99 ms | gunicorn p99 ms | errors granian / gunicorn |")  # fmt: skip
+    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    gr, gu = by_server["granian"], by_server["gunicorn"]
+    for conns in sorted(gr, key=int):
+        for name, f in gr[conns].items():
+            g = gu[conns][name]
+            ratio = (ratios.get(conns) or ratios.get(str(conns)) or {})[name]["median"]
+            add(
+                f"| {name} | {conns} | {_f(f['rps'], 0)} | {_f(g['rps'], 0)} | {ratio:.2f} | "
+                f"{_f(f['p99'], 2)} | {_f(g['p99'], 2)} | "
+                f"{f['non2xx'] + f['socket_errors']} / {g['non2xx'] + g['socket_errors']} |"
+            )
+    add("")
+
+
+def _many_section(r: dict, add) -> None:
+    many = r.get("many")
+    if not many:
+        return
+    after = r.get("many_after")
+    n = r.get("many_connections", 10000)
+    add(f"## {n:,} connections at once")
+    add("")
+    add(
+        f"Warm `/api/me/access`, `wrk -t2 -c{n} -d{r['args'].get('many_seconds', 15)}s "
+        "--timeout 10s --latency`, one run per server right after the throughput rounds; "
+        "RLIMIT_NOFILE raised to its hard limit in the bench process (wrk and the servers "
+        "inherit it), both servers' listen backlog at the kernel cap "
+        f"({r.get('backlog', 4096)}). Errors are wrk's: non-2xx and socket errors (connect, "
+        'read, write, timeout). Reproduce: `make bench` (`BENCH_ARGS="--many 10000 '
+        '--many-seconds 15"` are the defaults).'
+    )
+    add("")
+    add("| server | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for server, f in many.items():
+        add(
+            f"| {server} | {_f(f['rps'], 0)} | {_f(f['p50'], 1)} | {_f(f['p99'], 1)} | "
+            f"{f['requests']:,} | {f['non2xx']} | {f['socket_detail'] or 'none'} |"
+        )
+    add("")
+    if after is not None:
+        add(
+            f"granian's bare view right after this run (5 s timeout): {after}"
+            + ("; a fresh granian served the fault runs below." if after != "200" else ".")
+        )
+        add("")
+
+
+def websocket_section(ws: dict, add) -> None:
+    """bench/websocket.py's figures (a phase of `make bench`, or `make bench-ws` alone)."""
+    if not ws or "summary" not in ws:
+        if ws and ws.get("error"):
+            add("## WebSocket fan-out")
+            add("")
+            add(f"Not measured in this run: {ws['error']}.")
+            add("")
+        return
+    args = ws["args"]
+    add("## WebSocket fan-out: 10,000 open sockets, one notice each")
+    add("")
+    add(
+        f"{args['users']:,} learners, each with one authenticated `/ws/notifications` socket "
+        f"(`?token=`), opened by {args['clients']} client processes (bench/ws_client.py: asyncio "
+        f"+ websockets, at most {args['concurrency']} handshakes in flight each, a close 4503 "
+        "retried after a random backoff as a client should); the ASGI service with "
+        f"{args['workers']} workers: uvicorn as docker-compose ran it, granian `--interface "
+        "asginl --ws`. Then `notifications_create_many` stores one `system` notice per learner "
+        "in one go: one bulk insert, then after the commit one pipelined PUBLISH per user group "
+        "(notifications/realtime.py), relayed by each ASGI worker to the sockets it holds. "
+        "Fan-out = time from the call to each socket's notification frame; 'after create_many' "
+        "= from the call's return (rows stored and PUBLISHes sent). RSS = master + workers. "
+        'Reproduce: `make bench-ws` (`BENCH_ARGS="--rounds 2"` alternates the servers).'
+    )
+    add("")
+    add(
+        "| server | sockets open | connect wall s | connect p99 ms | failed attempts | "
+        "create_many s | fan-out p50 ms | p99 ms | max ms | after create_many p50 / max ms | "
+        "missing | RSS idle / open / after MiB |"
+    )
+    add("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for rnd in ws["rounds"]:
+        errors = ", ".join(f"{k}: {v}" for k, v in rnd["connect_errors"].items()) or "0"
+        add(
+            f"| {rnd['server']} ({rnd['version']}) round {rnd['round']} | "
+            f"{rnd['connected']:,} / {rnd['sockets']:,} | {rnd['connect_wall_s']:.1f} | "
+            f"{_f(rnd['connect_p99_ms'], 0)} | {errors} | {rnd['create_many_s']:.2f} | "
+            f"{_f(rnd['fanout_p50_ms'], 0)} | {_f(rnd['fanout_p99_ms'], 0)} | "
+            f"{_f(rnd['fanout_max_ms'], 0)} | {_f(rnd.get('relay_p50_ms'), 0)} / "
+            f"{_f(rnd.get('relay_max_ms'), 0)} | {rnd['missing']} | "
+            f"{rnd['rss_idle_mb']:.0f} / {rnd['rss_open_mb']:.0f} / {rnd['rss_after_mb']:.0f} |"
+        )
+    add("")
 
 
 def zipf_ttl_ceiling(users: int, rate: float, ttl: float, s: float = 1.0) -> float:
@@ -352,15 +525,15 @@ def zipf_ttl_ceiling(users: int, rate: float, ttl: float, s: float = 1.0) -> flo
     return total
 
 
-def _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope) -> None:
+def _misses(r, add, ratio_h, worst_256, zipf_rate, redis_failed, worst_slope) -> None:
     """Why each missed figure misses and what would fix it (only the missed ones)."""
     items = []
     off = r.get("limiter_off") or {}
-    if ratio_128 < 0.6:
+    if ratio_h < 0.6:
         tp = {int(c): per for c, per in r["throughput"].items()}
-        misses = tp[128][ACCESS].get("cache_misses", 0)
+        misses = tp[headline_level(r)][ACCESS].get("cache_misses", 0)
         text = (
-            f"**Warm access {ratio_128:.2f} x bare.** The bare view is Django's middleware plus a "
+            f"**Warm access {ratio_h:.2f} x bare.** The bare view is Django's middleware plus a "
             "`JsonResponse`; a warm access check adds, per request, the rate limiter (key from the "
             "memoised JWT, then `SET NX EX` + `INCR` sent in the same write as the access `MGET` "
             "of the user, sub, ai and grants keys and their version tokens: one Redis round trip "
@@ -384,7 +557,7 @@ def _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope) 
             "Each warm round re-reads its learners' entries just before it starts (the design "
             "TTLs stay: the AI-balance entries of learners warmed together would otherwise expire "
             f"together mid-round); the access cache missed {misses:,} times during the warm "
-            "access rounds at 128 connections. `make bench-access` measures the hot path alone, "
+            "access rounds at the headline level. `make bench-access` measures the hot path alone, "
             "beside a Django view that reads Redis once (its floor). "
             "What would still shave the warm path: one namespace version token instead of one per "
             "family (fewer values to unpickle) and a pre-rendered JSON body cached with the "
@@ -394,9 +567,10 @@ def _misses(r, add, ratio_128, worst_256, zipf_rate, redis_failed, worst_slope) 
         items.append(text)
     if worst_256 > 0:
         items.append(
-            "**Errors at 256 connections.** See the socket-error counts in the table: sync "
-            "workers accept one connection at a time, the rest wait in the listen backlog "
-            "(2048); timeouts are wrk's 2 s limit on a queued request."
+            "**Errors at 256 connections.** See the socket-error counts in the table: a worker "
+            "takes in a bounded number of requests (granian's backpressure, gunicorn's sync "
+            "workers one at a time), the rest wait in the listen backlog; timeouts are wrk's "
+            "2 s limit on a queued request."
         )
     if zipf_rate < 0.97:
         fam = r["zipf"]["cache"]["families"]
