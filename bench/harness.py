@@ -75,9 +75,8 @@ def bench_environment(workdir: Path, database_url: str, redis_url: str) -> dict[
         # 10,000 connections at once: the listen queue at the kernel's cap (net.core.somaxconn)
         "GRANIAN_BACKLOG": str(LISTEN_BACKLOG),
         "GUNICORN_BACKLOG": str(LISTEN_BACKLOG),
-        # granian's default backpressure (backlog / workers) with one blocking thread stopped
-        # answering altogether at 256 connections on this branch (workers had to be killed);
-        # a bound on the requests each worker takes in keeps it serving. See bench/RESULTS.md.
+        # etrainer/serve.py's default, stated so that a run says what it measured: granian's own
+        # (backlog / workers) with one blocking thread stopped answering at 256 connections.
         "GRANIAN_BACKPRESSURE": GRANIAN_BACKPRESSURE,
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "prometheus"),
         "DJANGO_MEDIA_ROOT": str(workdir / "media"),  # production settings require one

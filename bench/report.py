@@ -85,8 +85,7 @@ def write_report(r: dict, path: Path) -> None:
         f"{r.get('nofile', '?')} for wrk and the servers; granian with "
         f"`GRANIAN_BACKPRESSURE={r.get('backpressure', 128)}` (with its default, backlog / "
         "workers, and one blocking thread, granian stopped answering at 256 connections on "
-        "this code: see the note below the throughput table). **Branch code**: a run of the branch "
-        "that produced it, not of the merged main, unless said otherwise."
+        "this code: see the note below the throughput table)."
     )
     add("")
     add("## Done-when figures")
@@ -177,14 +176,12 @@ def write_report(r: dict, path: Path) -> None:
     add(f"Access / bare at {H} connections per round (granian): {per_round}.")
     add("")
     add(
-        "**granian's backpressure.** With `etrainer/serve.py`'s defaults (`GRANIAN_BACKPRESSURE` "
-        "unset: granian uses backlog / workers, here 1,024 or more per worker) and one blocking "
-        "thread per worker, `wrk -c256` on the bare view got **0 responses** (128 connections "
-        "were fine) and the workers then refused to stop gracefully (killed after the kill "
-        "timeout). The bench therefore sets `GRANIAN_BACKPRESSURE="
-        f"{r.get('backpressure', 128)}`, with which every level above serves. The production "
-        "default in etrainer/serve.py should get such a bound too (not changed here: serve.py "
-        "is the WSGI server helper's)."
+        "**granian's backpressure.** With granian's own default (backlog / workers, here 1,024 "
+        "or more per worker) and one blocking thread per worker, `wrk -c256` on the bare view "
+        "got **0 responses** (128 connections were fine) and the workers then refused to stop "
+        "gracefully (killed after the kill timeout). `etrainer/serve.py` therefore defaults to "
+        f"`GRANIAN_BACKPRESSURE={r.get('backpressure', 128)}`, with which every level above "
+        "serves."
     )
     loads = {int(c): v for c, v in r["throughput_loads"].items()}
     add(

@@ -68,6 +68,13 @@ def log_level() -> LogLevels:
         raise SystemExit(f"GRANIAN_LOG_LEVEL={value!r}: choose one of {choices}") from None
 
 
+# Requests (and so keep-alive connections) one worker takes on at once. granian's own default,
+# backlog / workers (1,024 here), with one blocking thread per worker stopped answering altogether
+# under 256 concurrent connections (bench/RESULTS.md); beyond the bound, connections wait in the
+# listen backlog and are served in turn.
+DEFAULT_BACKPRESSURE = 128
+
+
 def granian_server() -> Granian:
     lifetime = env_int("GRANIAN_WORKERS_LIFETIME", 86400)
     max_rss = env_int("GRANIAN_WORKERS_MAX_RSS", 1024)
@@ -79,7 +86,7 @@ def granian_server() -> Granian:
         workers=env_int("GRANIAN_WORKERS", multiprocessing.cpu_count()),
         blocking_threads=env_int("GRANIAN_BLOCKING_THREADS", 1),
         backlog=env_int("GRANIAN_BACKLOG", 2048),
-        backpressure=env_int("GRANIAN_BACKPRESSURE", None),
+        backpressure=env_int("GRANIAN_BACKPRESSURE", DEFAULT_BACKPRESSURE),
         http1_settings=HTTP1Settings(keep_alive=env_flag("GRANIAN_HTTP1_KEEP_ALIVE", True)),
         websockets=False,
         respawn_failed_workers=True,

@@ -3,11 +3,11 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from etrainer.api.authentication import LanguageSessionAuthentication
 from etrainer.api.errors import ApplicationError, ErrorCode
 from etrainer.api.fields import DateTimeField
 from etrainer.api.pagination import PageNumberPagination, paginated_response, paginated_schema
@@ -121,7 +121,7 @@ class PaymentOutputSerializer(serializers.Serializer):
 class PaymentListApi(APIView):
     """My payments (Stripe invoices, paid or failed), newest first, each amount formatted."""
 
-    authentication_classes = [CachedJWTAuthentication, SessionAuthentication]
+    authentication_classes = [CachedJWTAuthentication, LanguageSessionAuthentication]
     permission_classes = [IsAuthenticated]
     pagination_class = PageNumberPagination
 
