@@ -112,12 +112,12 @@ def subscriptions_notify_expiring(
     ).order_by("pk")
     user_model = get_user_model()
     total, last = 0, None
-    while batch := list(
+    while rows := list(
         (due.filter(pk__gt=last) if last is not None else due).values_list(
             "pk", "user_id", "ends_at"
         )[:batch_size]
     ):
-        batch = with_languages(batch)
+        batch = with_languages(rows)
         last = batch[-1][0]
         drafts = [
             NotificationDraft(
