@@ -22,6 +22,9 @@ from bench.harness import (
 )
 
 CACHE_METRIC = "etrainer_cache_requests_total"
+# wrk counts a request unanswered after this long as a timeout error (its default is 2 s): the
+# issue's own 10,000-connection figures used 10 s, and a queued request is latency until then.
+WRK_TIMEOUT = 10
 
 
 def endpoint_scripts(workdir: Path, tokens: list[str], course: str) -> dict[str, Path | None]:
@@ -80,7 +83,7 @@ def throughput_matrix(
         for server in servers:
             urls = endpoint_urls(bases[server], course)
             for name in names:
-                wrk(urls[name], connections, warmup, scripts[name])
+                wrk(urls[name], connections, warmup, scripts[name], timeout=WRK_TIMEOUT)
             results[server][connections] = {name: [] for name in names}
         loads[connections] = []
         for round_no in range(rounds):
@@ -93,7 +96,9 @@ def throughput_matrix(
                     if warm_round:
                         rewarm(base)
                         before = cache_counts(base)
-                    figures = wrk(urls[name], connections, duration, scripts[name])
+                    figures = wrk(
+                        urls[name], connections, duration, scripts[name], timeout=WRK_TIMEOUT
+                    )
                     if warm_round:
                         figures["cache_misses"] = cache_misses(before, cache_counts(base))
                     results[server][connections][name].append(figures)
@@ -113,7 +118,7 @@ def many_connections(
     """One long wrk run per server with ``connections`` open at once (wrk's --timeout 10s)."""
     out = {}
     for server, base in bases.items():
-        figures = wrk(base + path, connections, duration, script, timeout=10)
+        figures = wrk(base + path, connections, duration, script, timeout=WRK_TIMEOUT)
         log(
             f"c={connections} {server:<8} {figures['rps']:7.0f} req/s p50 {figures['p50']:7.2f} "
             f"p99 {figures['p99']:7.2f} ms errors {figures['non2xx']}+{figures['socket_errors']} "

@@ -148,8 +148,8 @@ def write_report(r: dict, path: Path) -> None:
     add("## Throughput and latency")
     add("")
     add(
-        f"`wrk -t2 -cN -d{r['args']['duration']}s --latency` after a 2 s warm-up per endpoint "
-        "and level; endpoints "
+        f"`wrk -t2 -cN -d{r['args']['duration']}s --latency --timeout=10s` after a 2 s warm-up "
+        "per endpoint and level; endpoints "
         f"rotated round by round; {H} connections: medians of "
         f"{tp[H][ACCESS]['rounds']} rounds, other levels one round each (the time budget); "
         "granian and gunicorn run every endpoint in each round, server order alternating. "
