@@ -161,6 +161,8 @@ def test_the_http_services_trust_forwarded_for_only_from_their_own_network(servi
     for name in ("app", "asgi"):
         trusted = services[name]["environment"]["RATELIMIT_TRUSTED_PROXIES"]
         assert trusted == subnet["subnet"] == "${ETRAINER_SUBNET:-172.28.0.0/16}", name
+    uvicorn = services["asgi"]["command"]
+    assert uvicorn[uvicorn.index("--forwarded-allow-ips") + 1] == subnet["subnet"]
     assert "RATELIMIT_TRUSTED_PROXIES" not in env_file(ROOT / ".env.production.example")
 
 
