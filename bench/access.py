@@ -521,7 +521,10 @@ def main() -> int:
         for server in started:
             server.stop()
             log = server.log_text()
-            print(f"  Redis breaker trips logged by {server.name}: {log.count('breaker open')}")
+            if server.name == NodeServer.name:
+                print(f"  node worker respawns logged: {log.count('respawning')}")
+            else:
+                print(f"  Redis breaker trips logged by {server.name}: {log.count('breaker open')}")
             if args.keep_log:
                 print(log[-4000:])
         redis.cleanup()

@@ -15,12 +15,16 @@ from pathlib import Path
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 NODE_PACKAGES = ("express", "ioredis", "jsonwebtoken")
+NODE_MAJOR = 20  # ioredis 6 and os.availableParallelism need it
 
 
 def node_problem() -> str | None:
     """Why the Node server cannot run here (with how to fix it), or None."""
     if not shutil.which("node") or not shutil.which("npm"):
         return "--node needs Node.js 20 and npm on PATH (e.g. apt-get install nodejs npm)"
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    if int(version.lstrip("v").split(".")[0] or 0) < NODE_MAJOR:
+        return f"--node needs Node.js {NODE_MAJOR} or later (found {version.strip()})"
     absent = [name for name in NODE_PACKAGES if not (NODE_DIR / "node_modules" / name).is_dir()]
     if absent:
         return (
