@@ -14,7 +14,7 @@ MO := $(PO:.po=.mo)
 .PHONY: test-mongo test-nginx mongo-venv mongo-server run-mongo
 .PHONY: jobs-smoke jobs-smoke-mongo worker beat run-asgi
 .PHONY: fuzz audit
-.PHONY: bench-access bench-jobs bench-ws bench
+.PHONY: bench-access bench-node bench-jobs bench-ws bench
 .PHONY: messages check-messages compile-messages
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make fuzz              schemathesis against /api/schema on a live gunicorn (bounded, fixed seed)"
 	@echo "make audit             pip-audit --strict over requirements.txt"
 	@echo "make bench-access      warm access + plans/courses vs a bare view, granian and gunicorn (wrk)"
+	@echo "make bench-node        bench-access plus Express/ioredis/jsonwebtoken on Node's cluster"
 	@echo "make bench-ws          10k WebSockets, one notice each: uvicorn vs granian ASGI fan-out"
 	@echo "make bench             load + faults + memory + WebSockets on 127.0.0.1 (~15 min): bench/RESULTS.md"
 	@echo "make bench-jobs        expiry, token reset, history cleanup on 10k/100k rows: queries, memory"
@@ -168,6 +169,11 @@ mongo-migrations: $(STAMP)
 # gunicorn in the same interleaved rounds: ratios to bare and granian / gunicorn (wrk; ~5 minutes).
 bench-access: $(STAMP) $(MO)
 	$(BIN)/python bench/access.py $(BENCH_ARGS)
+
+# bench-access with the stack this backend replaces beside granian and gunicorn, in the same
+# rounds (bench/node: Express, ioredis, jsonwebtoken on Node's cluster; `cd bench/node && npm ci`).
+bench-node: $(STAMP) $(MO)
+	$(BIN)/python bench/access.py --node $(BENCH_ARGS)
 
 # Three batched jobs on 10 k and 100 k rows: query counts and peak memory (~2 minutes on SQLite;
 # PostgreSQL when DATABASE_URL points at one).

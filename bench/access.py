@@ -27,10 +27,18 @@ What it does, all on 127.0.0.1 and cleaned up afterwards (processes stopped by p
    --design-ttls, so that the checks stay warm for the whole run; each measurement prints Redis'
    key misses (0 for warm checks; the floors' probe key misses by design).
 
+With --node (`make bench-node`), the stack of the backend this project replaces (Express with
+ioredis and jsonwebtoken on Node's cluster, bench/node/server.js) runs beside them on the same
+Redis and the same learners' JWTs, in the same interleaved rounds: its own bare view and its
+access check (the same MGET of the same keys, existence and version checks only: bench/node/
+README.md), its body a real Django access body with the token's user. Printed: node's access /
+bare, and each WSGI server's requests/s, p50 and p99 over node's, per round.
+
 Not a pass/fail test: absolute figures drift with the machine; compare ratios of one run.
 """
 
 import argparse
+import json
 import os
 import re
 import resource
@@ -49,6 +57,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import GRANIAN_BACKPRESSURE, WEB_SERVERS  # noqa: E402
+from bench.nodejs import (  # noqa: E402
+    NodeServer,
+    header_bytes,
+    node_environment,
+    node_problem,
+    response_of,
+)
 from testsupport.processes import RedisServer, free_port  # noqa: E402
 
 ACCESS_PATH = "/api/me/access"
@@ -65,6 +80,7 @@ TARGETS = {
     "django+1get": DJANGO_CACHE_PATH,
     "drf+1get": DRF_CACHE_PATH,
 }
+NODE_TARGETS = ("bare", "access")  # what bench/node/server.js serves
 SEED_PLANS = 4
 SEED_COURSES = 24
 
@@ -82,6 +98,16 @@ def parse_args() -> argparse.Namespace:
         "--servers",
         default="granian,gunicorn",
         help="WSGI servers measured in the same run, comma-separated (the first is the headline)",
+    )
+    parser.add_argument(
+        "--node",
+        action="store_true",
+        help="also measure Express/ioredis/jsonwebtoken on Node's cluster (bench/node)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="start, seed and warm every server, compare the access bodies, measure nothing",
     )
     parser.add_argument("--keep-log", action="store_true", help="print gunicorn's log tail")
     parser.add_argument("--ratelimit", action="store_true", help="keep the shared rate limiter on")
@@ -241,17 +267,21 @@ def server_cpu(server_pid: int, redis_pid: int) -> tuple[float, float]:
 class Measured:
     """One server under test: its base URL, the pids whose CPU is counted, every measurement."""
 
-    def __init__(self, name: str, base: str, pids: tuple[int, int]) -> None:
-        self.name, self.base, self.pids = name, base, pids
-        self.results: dict[str, list[dict]] = {target: [] for target in TARGETS}
-        self.ratios: dict[str, list[float]] = {t: [] for t in TARGETS if t != "bare"}
+    def __init__(
+        self, name: str, base: str, pids: tuple[int, int], targets: tuple[str, ...] = tuple(TARGETS)
+    ) -> None:
+        self.name, self.base, self.pids, self.targets = name, base, pids, targets
+        self.results: dict[str, list[dict]] = {target: [] for target in targets}
+        self.ratios: dict[str, list[float]] = {t: [] for t in targets if t != "bare"}
         # per round: requests/s of each endpoint (bare: the mean of its measurements)
         self.per_round: list[dict[str, float]] = []
+        # per round: each endpoint's figures (bare: its first measurement of the round)
+        self.round_figures: list[dict[str, dict]] = []
 
 
 def run_round(server: Measured, round_no: int, scripts: dict[str, Path], args, redis_url) -> None:
     """bare, X, bare, Y, bare, ... on one server; the order of the others rotates per round."""
-    others = [name for name in scripts if name != "bare"]
+    others = [name for name in server.targets if name != "bare"]
 
     def measure(name: str) -> dict:
         cpu_before, misses_before = server_cpu(*server.pids), keyspace_misses(redis_url)
@@ -278,6 +308,7 @@ def run_round(server: Measured, round_no: int, scripts: dict[str, Path], args, r
     bare_before = measure("bare")
     bares = [bare_before["rps"]]
     this_round: dict[str, float] = {}
+    figures_of_round = {"bare": bare_before}
     for name in others[shift:] + others[:shift]:
         figures = measure(name)
         bare_after = measure("bare")
@@ -285,16 +316,18 @@ def run_round(server: Measured, round_no: int, scripts: dict[str, Path], args, r
         around = (bare_before["rps"] + bare_after["rps"]) / 2
         server.ratios[name].append(figures["rps"] / around)
         this_round[name] = figures["rps"]
+        figures_of_round[name] = figures
         bare_before = bare_after
     this_round["bare"] = statistics.mean(bares)
     server.per_round.append(this_round)
+    server.round_figures.append(figures_of_round)
 
 
 def run_rounds(servers: list[Measured], scripts: dict[str, Path], args, redis_url) -> None:
     """Every round runs every server once; the server order alternates between rounds."""
     for server in servers:
-        for lua in scripts.values():
-            wrk(server.base, args, args.warmup, lua)
+        for name in server.targets:
+            wrk(server.base, args, args.warmup, scripts[name])
     for round_no in range(args.rounds):
         order = servers if round_no % 2 == 0 else servers[::-1]
         for server in order:
@@ -328,17 +361,23 @@ def report_server(server: Measured) -> dict:
     print(f"{server.name}: throughput / the bare measurements around it, median over rounds:")
     ratios = {}
     for name, target in CALIBRATIONS:
+        if name not in server.targets:
+            continue
+        if server.name == NodeServer.name:
+            target = "  (the Express stack; the targets are Django's)"
         per_round = server.ratios[name]
         ratios[name] = statistics.median(per_round)
         print(f"  {name} / bare: {ratios[name]:.2f} (per round: "
               + ", ".join(f"{r:.2f}" for r in per_round) + ")" + target)  # fmt: skip
-    to_floor = [
-        a / f for a, f in zip(server.ratios["access"], server.ratios["django+1get"], strict=True)
-    ]
-    print(
-        f"  access / django+1get: {statistics.median(to_floor):.2f} "
-        "(the hot path against the cheapest Django view that reads Redis once)"
-    )
+    if "django+1get" in server.targets:
+        to_floor = [
+            a / f
+            for a, f in zip(server.ratios["access"], server.ratios["django+1get"], strict=True)
+        ]
+        print(
+            f"  access / django+1get: {statistics.median(to_floor):.2f} "
+            "(the hot path against the cheapest Django view that reads Redis once)"
+        )
     bad = sum(r["non2xx"] for rounds in server.results.values() for r in rounds)
     print(f"  non-2xx responses: {bad}")
     return {"medians": medians, "ratios": ratios, "non2xx": bad}
@@ -348,7 +387,7 @@ def report_between(first: Measured, second: Measured) -> dict:
     """first / second requests/s per endpoint and round (the same round: the same few minutes)."""
     print(f"\n{first.name} / {second.name} requests/s, per round, median over rounds:")
     out = {}
-    for name in TARGETS:
+    for name in (t for t in first.targets if t in second.targets):
         pairs = zip(first.per_round, second.per_round, strict=True)
         per_round = [a[name] / b[name] for a, b in pairs]
         out[name] = statistics.median(per_round)
@@ -357,10 +396,33 @@ def report_between(first: Measured, second: Measured) -> dict:
     return out
 
 
+def report_latency(first: Measured, second: Measured) -> dict:
+    """first / second p50 and p99 per endpoint and round (above 1: first is slower)."""
+    print(f"{first.name} / {second.name} latency, per round, median over rounds:")
+    out = {}
+    for name in (t for t in first.targets if t in second.targets):
+        pairs = list(zip(first.round_figures, second.round_figures, strict=True))
+        for key in ("p50", "p99"):
+            per_round = [a[name][key] / b[name][key] for a, b in pairs]
+            mine = statistics.median(a[name][key] for a, _ in pairs)
+            theirs = statistics.median(b[name][key] for _, b in pairs)
+            ratio = out[f"{name} {key}"] = statistics.median(per_round)
+            print(f"  {name:<11} {key} {ratio:.2f} ({mine:.2f} ms / {theirs:.2f} ms; per round: "
+                  + ", ".join(f"{r:.2f}" for r in per_round) + ")")  # fmt: skip
+    return out
+
+
 def report(servers: list[Measured]) -> dict:
     summary = {"servers": {s.name: report_server(s) for s in servers}}
-    if len(servers) > 1:
-        summary["between"] = report_between(servers[0], servers[1])
+    wsgi = [s for s in servers if s.name != NodeServer.name]
+    node = [s for s in servers if s.name == NodeServer.name]
+    if len(wsgi) > 1:
+        summary["between"] = report_between(wsgi[0], wsgi[1])
+    for server in wsgi if node else ():
+        summary[f"{server.name}/node"] = {
+            "rps": report_between(server, node[0]),
+            "latency": report_latency(server, node[0]),
+        }
     return summary
 
 
@@ -383,12 +445,46 @@ def redis_stats(url: str) -> str:
     return ", ".join(f"{name}={stats[name]}" for name in fields)
 
 
+def start_node(workdir: Path, env: dict, tokens: list[str], django: Measured, args) -> NodeServer:
+    """Node on the same Redis and signing key, answering a real Django access body (learner 0's,
+    with each token's user); checked on every learner, body and header sizes printed."""
+    status, body, headers = response_of(django.base + ACCESS_PATH, tokens[0])
+    if status != 200:
+        raise RuntimeError(f"{django.name} answered {status} for the template: {body[:300]!r}")
+    template = json.loads(body)
+    node = NodeServer(free_port(), workdir, node_environment(env, template, args.workers))
+    node.start()
+    statuses = {response_of(node.url + ACCESS_PATH, token)[0] for token in tokens}
+    print(f"{len(tokens)} learners checked on node {node.url} (statuses {sorted(statuses)}), "
+          f"workers {len(node.workers())}")  # fmt: skip
+    _, node_body, node_headers = response_of(node.url + ACCESS_PATH, tokens[0])
+    same = json.loads(node_body) == template
+    print(
+        f"  access body: {django.name} {len(body)} B + headers {header_bytes(headers)} B, "
+        f"node {len(node_body)} B + headers {header_bytes(node_headers)} B, same JSON: {same}"
+    )
+    for name, url in ((django.name, django.base), ("node", node.url)):
+        _, bare, bare_headers = response_of(url + BARE_PATH, tokens[0])
+        print(f"  bare body: {name} {bare!r} + headers {header_bytes(bare_headers)} B")
+        if args.check:
+            print(
+                f"  {name} access headers: {', '.join(headers if name != 'node' else node_headers)}"
+            )
+    if statuses != {200} or not same:
+        raise RuntimeError(f"the Node server does not answer the same access check: {node_body!r}")
+    return node
+
+
 def main() -> int:
     args = parse_args()
     names = [name.strip() for name in args.servers.split(",") if name.strip()]
     unknown = sorted(set(names) - set(WEB_SERVERS))
     if unknown or not names:
         raise SystemExit(f"--servers: choose among {', '.join(sorted(WEB_SERVERS))}")
+    problem = node_problem() if args.node else None
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     workdir = Path(tempfile.mkdtemp(prefix="etr-bench-"))
     redis = RedisServer().start()
     started: list = []
@@ -406,6 +502,15 @@ def main() -> int:
             print(f"{args.users} learners warmed on {name} {server.url} (statuses "
                   f"{sorted(statuses)}), workers {len(server.workers())}")  # fmt: skip
             measured.append(Measured(name, server.url, (server.process.pid, redis.process.pid)))
+        if args.node:
+            node = start_node(workdir, env, tokens, measured[0], args)
+            started.append(node)
+            measured.append(
+                Measured(node.name, node.url, (node.process.pid, redis.process.pid), NODE_TARGETS)
+            )
+        if args.check:
+            print("--check: servers seeded and warmed, nothing measured")
+            return 0
         scripts = {name: workdir / f"{name}.lua" for name in TARGETS}
         for name, target in TARGETS.items():
             write_lua(scripts[name], tokens, target)
@@ -416,7 +521,10 @@ def main() -> int:
         for server in started:
             server.stop()
             log = server.log_text()
-            print(f"  Redis breaker trips logged by {server.name}: {log.count('breaker open')}")
+            if server.name == NodeServer.name:
+                print(f"  node worker respawns logged: {log.count('respawning')}")
+            else:
+                print(f"  Redis breaker trips logged by {server.name}: {log.count('breaker open')}")
             if args.keep_log:
                 print(log[-4000:])
         redis.cleanup()
