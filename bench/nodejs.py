@@ -2,7 +2,6 @@
 WSGI servers of bench/harness.py: on a free loopback port, ready when every cluster worker
 listens, stopped by pid (its workers too), its output in a log file."""
 
-import contextlib
 import json
 import os
 import shutil
@@ -12,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from testsupport.processes.masters import stop_master
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 NODE_PACKAGES = ("express", "ioredis", "jsonwebtoken")
@@ -79,17 +80,7 @@ class NodeServer:
 
     def stop(self) -> None:
         """SIGTERM to the primary (it stops its workers); a worker left behind is killed by pid."""
-        workers = self.workers()
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        for pid in workers:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        stop_master(self.process, self.workers(), stop_signal=signal.SIGTERM, timeout=10)
         self.process = None
 
 

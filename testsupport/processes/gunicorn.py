@@ -1,7 +1,6 @@
 """The project's gunicorn (gunicorn.conf.py, through ``python -m etrainer.serve`` with
 WEB_SERVER=gunicorn, as the image runs it) on a free loopback port, stopped by pid."""
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -11,6 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from testsupport.processes.masters import stop_master
 from testsupport.processes.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,17 +121,8 @@ class GunicornServer:
 
         A worker the master left behind (granian does not stop one it is still respawning) is
         killed by pid, so that no test leaves a server process running."""
-        workers = self.worker_pids()
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM if graceful else signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        for pid in workers:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        stop_signal = signal.SIGTERM if graceful else signal.SIGINT
+        stop_master(self.process, self.worker_pids(), stop_signal=stop_signal, timeout=30)
         self.process = None
 
 
