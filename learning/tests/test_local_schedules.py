@@ -207,7 +207,10 @@ class TestDailyReminderAtLocalNine:
         due = StreakFactory(
             user=UserFactory(timezone=zone), last_active_on=today - timedelta(days=2)
         )
-        elsewhere = "Etc/GMT-3" if zone != "Etc/GMT-3" else "Etc/GMT-4"
+        # a learner at local 21:xx: twelve hours from 09:00, far outside the catch-up window
+        other = offset - 12 if offset >= 0 else offset + 12
+        elsewhere = "Etc/GMT" if other == 0 else f"Etc/GMT{-other:+d}"
+        assert now.astimezone(ZoneInfo(elsewhere)).hour == 21
         StreakFactory(
             user=UserFactory(timezone=elsewhere), last_active_on=today - timedelta(days=2)
         )
