@@ -9,6 +9,7 @@ Django request it wraps, so a context set on either is found from both.
 from dataclasses import dataclass
 
 from subscriptions.cache import Lookup, PlannedRead
+from subscriptions.rendered import ComposedSummary
 
 CONTEXT_ATTR = "access_context"
 
@@ -17,7 +18,7 @@ CONTEXT_ATTR = "access_context"
 class AccessContext:
     read_along: Lookup | None = None  # what the rate limiter's round trip read for this user
     lookup: Lookup | None = None  # the lookup the hot-path authentication used
-    summary: dict | None = None  # the access summary, once computed
+    summary: ComposedSummary | None = None  # the access summary, once computed
 
 
 def access_context(request) -> AccessContext:

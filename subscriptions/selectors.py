@@ -29,6 +29,7 @@ from subscriptions.models import (
     Subscription,
 )
 from subscriptions.money import currency_for_language
+from subscriptions.rendered import ComposedSummary, summary_memo
 from subscriptions.request_context import access_context
 
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -168,24 +169,46 @@ def access_summary(user, *, lookup: Lookup | None = None) -> dict:
     Warm: no query, and the one ``get_many`` of ``lookup`` (made by the hot-path authentication
     together with the user entry, or here). Cold: at most one query per family — the live
     subscription joined to its plan, the token account, the grants — each written back.
+    The result is shared (``subscriptions.rendered``): read it, never change it.
     """
+    return composed_summary(user, lookup=lookup).summary
+
+
+def composed_summary(user, *, lookup: Lookup | None = None) -> ComposedSummary:
+    """The summary with its JSON body: composed from this read's entries, or the process's last
+    composition of exactly these entries while the clock has not changed it."""
     started = time.perf_counter()
     lookup = lookup or access_cache.fetch(user.pk, SUMMARY_FAMILIES)
     sub = _family(lookup, "sub", lambda: subscription_entry(live_subscription(user_id=user.pk)))
     ai = _family(lookup, "ai", lambda: ai_entry(_token_account(lookup)))
     grants = _family(lookup, "grants", lambda: grants_entry(user.pk))
-    # The lookup's id, not user.pk: the hot path's user is lazy, and building it costs more than
-    # the rest of a warm summary.
-    summary = compose_summary(user_id=lookup.user_id, sub=sub, ai=ai, grants=grants)
+    now = timezone.now()
+
+    def compose() -> tuple[dict, dt.datetime]:
+        # The lookup's id, not user.pk: the hot path's user is lazy, and building it costs more
+        # than the rest of a warm summary.
+        summary = compose_summary(user_id=lookup.user_id, sub=sub, ai=ai, grants=grants, now=now)
+        return summary, summary_valid_until(sub=sub, grants=grants, now=now)
+
+    composed = summary_memo.composed(lookup.user_id, (sub, ai, grants), now, compose)
     observe_access_check(time.perf_counter() - started)
-    return summary
+    return composed
 
 
 def access_summary_for_request(request) -> dict:
     """The summary, computed once per request (``AccessContext``) and shared by its views."""
+    return composed_summary_for_request(request).summary
+
+
+def access_summary_body_for_request(request) -> bytes:
+    """The summary as the JSON body of ``/api/me/access``."""
+    return composed_summary_for_request(request).body
+
+
+def composed_summary_for_request(request) -> ComposedSummary:
     context = access_context(request)
     if context.summary is None:
-        context.summary = access_summary(request.user, lookup=context.lookup)
+        context.summary = composed_summary(request.user, lookup=context.lookup)
     return context.summary
 
 
@@ -203,8 +226,9 @@ def _token_account(lookup: Lookup) -> AiTokenAccount | None:
     return AiTokenAccount.objects.filter(user_id=lookup.user_id).first()
 
 
-def compose_summary(*, user_id: Any, sub: dict | None, ai: dict | None, grants: list) -> dict:
-    now = timezone.now()
+def compose_summary(
+    *, user_id: Any, sub: dict | None, ai: dict | None, grants: list, now: dt.datetime
+) -> dict:
     live_sub = sub if sub is not None and sub["ends_at"] > now else None
     return {
         "user": str(user_id),
@@ -218,6 +242,23 @@ def compose_summary(*, user_id: Any, sub: dict | None, ai: dict | None, grants: 
             if g["expires_at"] is None or g["expires_at"] > now
         ],
     }
+
+
+def summary_valid_until(*, sub: dict | None, grants: list, now: dt.datetime) -> dt.datetime:
+    """The first moment after ``now`` at which ``compose_summary`` of the same entries changes:
+    the live subscription ends, an unexpired grant expires, or the AI-token month turns."""
+    month_turns = dt.datetime.combine(
+        next_period_start(current_period_start(now)), dt.time.min, tzinfo=dt.UTC
+    )
+    moments = [month_turns]
+    if sub is not None and sub["ends_at"] > now:
+        moments.append(sub["ends_at"])
+    moments += [
+        grant["expires_at"]
+        for grant in grants
+        if grant["expires_at"] is not None and grant["expires_at"] > now
+    ]
+    return min(moments)
 
 
 def _subscription_out(sub: dict | None) -> dict | None:
@@ -247,7 +288,10 @@ def ai_balance(ai: dict | None, *, now: dt.datetime | None = None) -> dict:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+    """UTC with a Z: equal instants render alike, whatever zone the entry's datetime carries."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- course access -------------------------------------------------------------------------------

@@ -88,11 +88,15 @@ class BearerGetFastPath:
         if refused is not None:
             return refused
         try:
-            return JsonResponse(
-                self.get_payload(request, *args, **kwargs), safe=False, json_dumps_params=COMPACT
-            )
+            return self.fast_response(request, *args, **kwargs)
         except Exception as exc:
             return self.error_response(exc, request)
+
+    def fast_response(self, request, *args, **kwargs) -> HttpResponse:
+        """The payload as JSON; a view that keeps its body rendered returns that instead."""
+        return JsonResponse(
+            self.get_payload(request, *args, **kwargs), safe=False, json_dumps_params=COMPACT
+        )
 
     def fast_authenticate(self, request, args, kwargs) -> HttpResponse | None:
         """Authenticate and check permissions as DRF's ``initial`` would, without its dispatch;

@@ -18,6 +18,7 @@ from etrainer.settings.components.api import REST_FRAMEWORK, SIMPLE_JWT, SPECTAC
 from etrainer.settings.components.cache import (
     ACCESS_CACHE_REPLAY_SECONDS,
     ACCESS_CACHE_TTLS,
+    ACCESS_SUMMARY_MEMO_SIZE,
     CACHE_KEY_PREFIX,
     CACHES,
     DJANGO_REDIS_IGNORE_EXCEPTIONS,

@@ -1,0 +1,107 @@
+"""The composed access summary and its JSON body, memoised per process by what it is made of.
+
+A warm access check reads the user's ``sub``, ``ai`` and ``grants`` entries from Redis on every
+request (so every invalidation is honoured exactly as before), then composes the summary and
+renders it to JSON: on the reference machine that composing and rendering cost as much CPU as the
+rest of the check. The summary is a pure function of those three entries, the user's id and the
+clock, so this module keeps, per user, the last entries it was composed from, the summary, its
+body and ``valid_until``: the first moment at which the clock alone would change it (the
+subscription's end, a grant's expiry, the next AI-token month). A request whose entries are equal
+to the remembered ones, before ``valid_until``, reuses them; any other composes afresh and takes
+the slot. Nothing here is shared between processes or outlives them, and nothing is trusted that
+this request's own Redis read did not confirm.
+
+The memo holds at most ``ACCESS_SUMMARY_MEMO_SIZE`` users per process (the oldest is dropped;
+0 turns it off). Summaries handed out are shared: callers read them, never change them.
+"""
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+
+COMPACT_SEPARATORS = (",", ":")
+
+
+def render_body(summary: dict) -> bytes:
+    """The bytes ``JsonResponse(summary, json_dumps_params={"separators": (",", ":")})`` sends."""
+    return json.dumps(summary, cls=DjangoJSONEncoder, separators=COMPACT_SEPARATORS).encode()
+
+
+class ComposedSummary:
+    """One user's summary as composed from ``inputs`` (sub, ai, grants), valid before
+    ``valid_until``; the body is rendered on first use."""
+
+    __slots__ = ("inputs", "rendered", "summary", "valid_until")
+
+    def __init__(self, inputs: tuple, summary: dict, valid_until: dt.datetime) -> None:
+        self.inputs = inputs
+        self.summary = summary
+        self.valid_until = valid_until
+        self.rendered: bytes | None = None
+
+    def holds_for(self, inputs: tuple, now: dt.datetime) -> bool:
+        return now < self.valid_until and self.inputs == inputs
+
+    @property
+    def body(self) -> bytes:
+        if self.rendered is None:
+            self.rendered = render_body(self.summary)
+        return self.rendered
+
+
+class SummaryMemo:
+    """Per user id, the last ``ComposedSummary``; bounded, oldest dropped first.
+
+    Threads of one process share it: each step is one dict operation, and a race at worst
+    composes a summary twice or drops a slot early."""
+
+    def __init__(self, size: int | None = None) -> None:
+        self.fixed_size = size
+        self.slots: dict[str, ComposedSummary] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return self.fixed_size if self.fixed_size is not None else settings.ACCESS_SUMMARY_MEMO_SIZE
+
+    def composed(
+        self,
+        user_id: str,
+        inputs: tuple,
+        now: dt.datetime,
+        compose: Callable[[], tuple[dict, dt.datetime]],
+    ) -> ComposedSummary:
+        """The remembered summary when it still holds for ``inputs`` at ``now``, else
+        ``compose()`` (summary, valid_until), remembered."""
+        slot = self.slots.get(user_id)
+        if slot is not None and slot.holds_for(inputs, now):
+            return slot
+        summary, valid_until = compose()
+        slot = ComposedSummary(inputs, summary, valid_until)
+        size = self.size
+        if size > 0:
+            self.remember(user_id, slot, size)
+        return slot
+
+    def remember(self, user_id: str, slot: ComposedSummary, size: int) -> None:
+        slots = self.slots
+        slots.pop(user_id, None)  # re-inserted last: dicts keep insertion order
+        slots[user_id] = slot
+        if len(slots) > size:
+            with self.lock:
+                while len(slots) > size:
+                    oldest = next(iter(slots), None)
+                    if oldest is None:
+                        break
+                    slots.pop(oldest, None)
+
+    def clear(self) -> None:
+        self.slots = {}
+
+
+# The one memo of this process (the access checks' views share it).
+summary_memo = SummaryMemo()
