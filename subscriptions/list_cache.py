@@ -34,7 +34,18 @@ MAX_PARAM_LENGTH = 6
 
 
 def page_ident(request) -> str | None:
-    """The cache ident of this request's page, or None when it must not be served from the cache."""
+    """The cache ident of this request's page, or None when it must not be served from the cache.
+
+    Asked up to three times per request (the limiter's read-along, the authentication's MGET, the
+    view), so it is worked out once per request and active language."""
+    language = translation.get_language()
+    idents = access_context(request).page_idents
+    if language not in idents:
+        idents[language] = compute_page_ident(request, language)
+    return idents[language]
+
+
+def compute_page_ident(request, language: str) -> str | None:
     meta = request.META
     if request.method != "GET" or meta.get("HTTP_COOKIE"):
         return None
@@ -46,7 +57,7 @@ def page_ident(request) -> str | None:
         value = values[0]
         if not value.isdigit() or len(value) > MAX_PARAM_LENGTH:
             return None
-    raw = f"{translation.get_language()}|{request.build_absolute_uri()}"
+    raw = f"{language}|{request.build_absolute_uri()}"
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 

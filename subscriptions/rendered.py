@@ -56,8 +56,8 @@ class ComposedSummary:
 class SummaryMemo:
     """Per user id, the last ``ComposedSummary``; bounded, oldest dropped first.
 
-    Threads of one process share it: each step is one dict operation, and a race at worst
-    composes a summary twice or drops a slot early."""
+    Threads of one process share it: a read is one dict lookup, a write holds the lock, and a
+    race at worst composes a summary twice."""
 
     def __init__(self, size: int | None = None) -> None:
         self.fixed_size = size
@@ -88,16 +88,12 @@ class SummaryMemo:
         return slot
 
     def remember(self, user_id: str, slot: ComposedSummary, size: int) -> None:
-        slots = self.slots
-        slots.pop(user_id, None)  # re-inserted last: dicts keep insertion order
-        slots[user_id] = slot
-        if len(slots) > size:
-            with self.lock:
-                while len(slots) > size:
-                    oldest = next(iter(slots), None)
-                    if oldest is None:
-                        break
-                    slots.pop(oldest, None)
+        with self.lock:
+            slots = self.slots
+            slots.pop(user_id, None)  # re-inserted last: dicts keep insertion order
+            slots[user_id] = slot
+            while len(slots) > size:
+                del slots[next(iter(slots))]
 
     def clear(self) -> None:
         self.slots = {}

@@ -6,7 +6,7 @@ instead of in attributes of their own on the request. A DRF ``Request`` reads at
 Django request it wraps, so a context set on either is found from both.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from subscriptions.cache import Lookup, PlannedRead
 from subscriptions.rendered import ComposedSummary
@@ -19,6 +19,8 @@ class AccessContext:
     read_along: Lookup | None = None  # what the rate limiter's round trip read for this user
     lookup: Lookup | None = None  # the lookup the hot-path authentication used
     summary: ComposedSummary | None = None  # the access summary, once computed
+    # A public list's page ident per active language (subscriptions.list_cache.page_ident).
+    page_idents: dict[str, str | None] = field(default_factory=dict)
 
 
 def access_context(request) -> AccessContext:
