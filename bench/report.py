@@ -556,10 +556,13 @@ def _misses(r, add, ratio_h, worst_256, zipf_rate, redis_failed, worst_slope) ->
             f"together mid-round); the access cache missed {misses:,} times during the warm "
             "access rounds at the headline level. `make bench-access` measures the hot path alone, "
             "beside a Django view that reads Redis once (its floor). "
-            "What would still shave the warm path: one namespace version token instead of one per "
-            "family (fewer values to unpickle) and a pre-rendered JSON body cached with the "
-            "summary. Also: the machine's speed drifts between rounds (see bench-access's CPU "
-            "per request), which hurts the longer request more than the bare one."
+            "The summary and its JSON body are already composed once per process for the same "
+            "entries (subscriptions/rendered.py); what is left is mostly that round trip: on this "
+            "virtual machine a loopback Redis round trip costs the worker about as much as the "
+            "rest of the check (see bench-access: access / django+1get is close to 1). What would "
+            "still shave it: one namespace version token instead of one per family (fewer values "
+            "to unpickle). Also: the machine's speed drifts between rounds (see bench-access's "
+            "CPU per request), which hurts the longer request more than the bare one."
         )
         items.append(text)
     if worst_256 > 0:
@@ -611,11 +614,14 @@ def _misses(r, add, ratio_h, worst_256, zipf_rate, redis_failed, worst_slope) ->
         )
     if not (worst_slope < 1.0):
         items.append(
-            "**RSS slope.** Growth past the first 10 k requests of a worker is still warm-up "
-            "(new code paths, connection and prepared state of the database driver, metric "
-            "children per new label set); the last-half slope shows whether it flattens. "
-            "Production recycles workers every 10 000 +- 1 000 requests "
-            "(`GUNICORN_MAX_REQUESTS`), which bounds any residual growth."
+            "**RSS slope.** Growth past the first 10 k requests of a worker is warm-up or a "
+            "per-process memo still filling up to its bound (the composed access summaries, "
+            "`ACCESS_SUMMARY_MEMO_SIZE` users of about 4 KB each; the verified JWTs; the full "
+            "cache keys), new code paths, connection and prepared state of the database driver, "
+            "metric children per new label set; the last-half slope shows whether it flattens. "
+            "Production recycles granian workers after `GRANIAN_WORKERS_LIFETIME` (a day) or "
+            "above `GRANIAN_WORKERS_MAX_RSS` (1024 MiB), gunicorn's every "
+            "`GUNICORN_MAX_REQUESTS` (10 000 +- 1 000) requests, which bounds any residual growth."
         )
     pg = r.get("pg_restart") or {}
     if any(int(code) >= 500 and int(code) != 503 for code in (pg.get("statuses") or {})):

@@ -11,8 +11,11 @@ to the remembered ones, before ``valid_until``, reuses them; any other composes 
 the slot. Nothing here is shared between processes or outlives them, and nothing is trusted that
 this request's own Redis read did not confirm.
 
-The memo holds at most ``ACCESS_SUMMARY_MEMO_SIZE`` users per process (the oldest is dropped;
-0 turns it off). Summaries handed out are shared: callers read them, never change them.
+The memo holds at most ``ACCESS_SUMMARY_MEMO_SIZE`` users per process (default 1024, about 4 KB
+each with the entries it keeps for the comparison; the first remembered is dropped first; 0 turns
+it off): a bounded working set, so that a worker's memory stops growing once it is full (at 4096,
+`make bench` measured a worker's RSS still climbing after 100 k Zipf requests over 10 k users).
+Summaries handed out are shared: callers read them, never change them.
 """
 
 import datetime as dt

@@ -68,6 +68,6 @@ ACCESS_CACHE_TTLS = {
 # A cached entry is trusted only while invalidations Redis missed were replayed at most this long
 # ago: the bound on how stale a deactivation, downgrade or revocation can be (subscriptions.cache).
 ACCESS_CACHE_REPLAY_SECONDS = env.float("ACCESS_CACHE_REPLAY_SECONDS", default=5.0)
-# Users per process whose composed access summary and JSON body are kept, reused while their
-# entries read from Redis are unchanged (subscriptions.rendered); 0 turns the memo off.
-ACCESS_SUMMARY_MEMO_SIZE = env.int("ACCESS_SUMMARY_MEMO_SIZE", default=4096)
+# Users per process whose composed access summary and JSON body are kept (about 4 KB each), reused
+# while their entries read from Redis are unchanged (subscriptions.rendered); 0 turns it off.
+ACCESS_SUMMARY_MEMO_SIZE = env.int("ACCESS_SUMMARY_MEMO_SIZE", default=1024)
