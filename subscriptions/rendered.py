@@ -98,9 +98,6 @@ class SummaryMemo:
             while len(slots) > size:
                 del slots[next(iter(slots))]
 
-    def clear(self) -> None:
-        self.slots = {}
-
 
 # The one memo of this process (the access checks' views share it).
 summary_memo = SummaryMemo()
