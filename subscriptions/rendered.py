@@ -2,14 +2,14 @@
 
 A warm access check reads the user's ``sub``, ``ai`` and ``grants`` entries from Redis on every
 request (so every invalidation is honoured exactly as before), then composes the summary and
-renders it to JSON: on the reference machine that composing and rendering cost as much CPU as the
-rest of the check. The summary is a pure function of those three entries, the user's id and the
-clock, so this module keeps, per user, the last entries it was composed from, the summary, its
-body and ``valid_until``: the first moment at which the clock alone would change it (the
-subscription's end, a grant's expiry, the next AI-token month). A request whose entries are equal
-to the remembered ones, before ``valid_until``, reuses them; any other composes afresh and takes
-the slot. Nothing here is shared between processes or outlives them, and nothing is trusted that
-this request's own Redis read did not confirm.
+renders it to JSON (about 22 us of a warm check's ~900 us of server CPU on the reference
+machine; a reuse costs about 1 us). The summary is a pure function of those three entries, the
+user's id and the clock, so this module keeps, per user, the last entries it was composed from,
+the summary, its body and ``valid_until``: the first moment at which the clock alone would
+change it (the subscription's end, a grant's expiry, the next AI-token month). A request whose
+entries are equal to the remembered ones, before ``valid_until``, reuses them; any other
+composes afresh and takes the slot. Nothing here is shared between processes or outlives them,
+and nothing is trusted that this request's own Redis read did not confirm.
 
 The memo holds at most ``ACCESS_SUMMARY_MEMO_SIZE`` users per process (default 1024, about 4 KB
 each with the entries it keeps for the comparison; the first remembered is dropped first; 0 turns
@@ -26,12 +26,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-COMPACT_SEPARATORS = (",", ":")
+from etrainer.api.fast_path import COMPACT
 
 
 def render_body(summary: dict) -> bytes:
-    """The bytes ``JsonResponse(summary, json_dumps_params={"separators": (",", ":")})`` sends."""
-    return json.dumps(summary, cls=DjangoJSONEncoder, separators=COMPACT_SEPARATORS).encode()
+    """The bytes ``JsonResponse(summary, json_dumps_params=COMPACT)`` sends (the fast path's)."""
+    return json.dumps(summary, cls=DjangoJSONEncoder, **COMPACT).encode()
 
 
 class ComposedSummary:
